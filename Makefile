@@ -1,0 +1,43 @@
+# actdesk: `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PLUGINS := $(sort $(wildcard plugins/actdesk-*))
+STAMP  := $(VENV)/.actdesk-setup
+
+.PHONY: setup demo test test-fast bench model package clean-venv
+
+setup: $(STAMP)
+
+# Rebuilt when the app's or a plugin's metadata changes (entry points live there).
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q -e '.[test]' $(addprefix -e ,$(PLUGINS))
+	@touch $@
+
+# With no screen (no DISPLAY/WAYLAND_DISPLAY) the demo runs offscreen and writes a screenshot.
+demo: setup
+	$(PY) -m actdesk demo
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow"
+
+bench: setup
+	$(PY) -m actdesk bench
+
+# Retrain the bundled model (resources/models/) from synthetic training seeds.
+model: setup
+	$(PY) -m actdesk train --synthetic --model c3d-attention --bundled \
+		--out resources/models/c3d-attention-synthetic.safetensors
+
+package: setup
+	$(PY) -m pip install -q -e '.[package]'
+	$(PY) packaging/build.py
+
+clean-venv:
+	rm -rf $(VENV)

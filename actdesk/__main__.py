@@ -1,0 +1,5 @@
+import sys
+
+from actdesk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Import and export of segment annotations and training sets."""
