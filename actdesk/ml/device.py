@@ -1,0 +1,84 @@
+"""Which device a model runs on, how many CPU threads torch may use, and which
+autocast dtype fits the device."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import torch
+
+from actdesk.errors import ActdeskError
+
+if TYPE_CHECKING:
+    from actdesk.plugins.spec import ModelSpec
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def select_device(name: str | torch.device = "auto") -> torch.device:
+    """Resolve ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` to a usable :class:`torch.device`.
+
+    ``auto`` picks CUDA when present, else the CPU. Asking for CUDA where there
+    is none (or for a GPU index that does not exist) raises :class:`ActdeskError`.
+    """
+    if isinstance(name, torch.device):
+        name = str(name)
+    text = name.strip().lower()
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if text == "cpu":
+        return torch.device("cpu")
+    if text == "cuda" or text.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ActdeskError(
+                f"device {name!r} was asked for but no CUDA device is available "
+                f"(torch {torch.__version__}, built for CUDA {torch.version.cuda or 'none'}); use --device cpu"
+            )
+        if text == "cuda":
+            return torch.device("cuda")
+        index_text = text.split(":", 1)[1]
+        if not index_text.isdigit():
+            raise ActdeskError(f"device {name!r}: expected cuda:N with N a GPU number")
+        count = torch.cuda.device_count()
+        if int(index_text) >= count:
+            raise ActdeskError(f"device {name!r}: only {count} CUDA device(s) present (cuda:0..cuda:{count - 1})")
+        return torch.device("cuda", int(index_text))
+    raise ActdeskError(f"unknown device {name!r}; expected auto, cpu, cuda or cuda:N")
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def configure_threads(decode_threads: int | None = None) -> tuple[int, int]:
+    """Split the CPU cores between video decoding and torch so they do not oversubscribe.
+
+    ``decode_threads`` None takes the media reader's default (half the cores,
+    at least one); torch gets the rest (at least one). Sets torch's intra-op
+    thread count, which is process-wide. Returns ``(decode_threads,
+    torch_threads)``; pass the first to the video reader.
+    """
+    from actdesk.media import default_decode_threads
+
+    cores = available_cores()
+    if decode_threads is None:
+        decode_threads = default_decode_threads()
+    if decode_threads < 1:
+        raise ActdeskError(f"decode threads must be at least 1, got {decode_threads}")
+    torch_threads = max(1, cores - decode_threads)
+    if torch.get_num_threads() != torch_threads:
+        torch.set_num_threads(torch_threads)
+    return decode_threads, torch_threads
+
+
+def autocast_dtype(device: torch.device, spec: "ModelSpec") -> torch.dtype | None:
+    """The autocast dtype for ``spec`` on ``device``: bf16 where the GPU has it, else fp16;
+    None (run in float32) on the CPU or when the plugin says autocast is unsafe."""
+    if device.type != "cuda" or not spec.supports_amp:
+        return None
+    with torch.cuda.device(device):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
