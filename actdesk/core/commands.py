@@ -706,18 +706,25 @@ def import_segments(project: Project, segments: Sequence[Segment], *, video: str
     recorded in a new track's params.
     """
     by_video: dict[int, list[Segment]] = {}
-    videos = project.videos()
+    targets: dict[str, int] = {}  # video name -> id, so each name is looked up once
+    only_video: list[int] = []    # filled on first need: the id of the project's only video
+
+    def target_of(seg: Segment) -> int:
+        name = video if video is not None else seg.video
+        if name:
+            if name not in targets:
+                targets[name] = project.video_named(name).id
+            return targets[name]
+        if not only_video:
+            videos = project.videos()
+            if len(videos) != 1:
+                raise ActdeskError(f"a row ({seg.start_frame}..{seg.end_frame} {seg.label}) names no video and the "
+                                   "project has several; say which with --video")
+            only_video.append(videos[0].id)
+        return only_video[0]
+
     for seg in segments:
-        if video is not None:
-            target = project.video_named(video)
-        elif seg.video:
-            target = project.video_named(seg.video)
-        elif len(videos) == 1:
-            target = videos[0]
-        else:
-            raise ActdeskError(f"a row ({seg.start_frame}..{seg.end_frame} {seg.label}) names no video and the "
-                               "project has several; say which with --video")
-        by_video.setdefault(target.id, []).append(seg)
+        by_video.setdefault(target_of(seg), []).append(seg)
     commands: list[Command] = []
     for video_id, rows in by_video.items():
         existing = project.track_named(video_id, track)

@@ -578,9 +578,10 @@ class Project:
         if not file.is_file():
             raise MediaError(file, "file not found")
         content_hash, size = video_fingerprint(file)
-        for video in self.videos():
-            if video.content_hash == content_hash:
-                return video
+        row = self.db.execute(f"SELECT {self._VIDEO_COLUMNS} FROM videos WHERE content_hash = ? ORDER BY id LIMIT 1",
+                              (content_hash,)).fetchone()
+        if row is not None:
+            return self._video_from_row(row)
         info = probe(file)
         index = frame_index(file)  # cached: probe built it
         # The file's location lives in `path` (it changes on relink), not in the probe data.
@@ -626,7 +627,11 @@ class Project:
 
     def video_named(self, name: str) -> VideoRecord:
         """The video whose file name (or stored path) is ``name``; refuses none or several."""
-        found = [v for v in self.videos() if name in (v.name, v.path)]
+        # Looked up in SQL: data-set imports call this once per video, so a scan would be quadratic.
+        rows = self.db.execute(
+            f"SELECT {self._VIDEO_COLUMNS} FROM videos WHERE path = ? OR substr(path, -(length(?) + 1)) = '/' || ?"
+            " ORDER BY id", (name, name, name)).fetchall()
+        found = [self._video_from_row(r) for r in rows]
         if len(found) == 1:
             return found[0]
         names = ", ".join(v.path for v in self.videos()) or "none"
