@@ -16,6 +16,7 @@ import pluggy
 if TYPE_CHECKING:  # torch stays unimported until a model is built
     import torch
 
+    from actdesk.formats.registry import FormatRegistry
     from actdesk.plugins.registry import ModelRegistry
     from actdesk.plugins.spec import ModelSpec
 
@@ -61,3 +62,19 @@ def actdesk_import_weights(spec: "ModelSpec", path: Path) -> "dict[str, Any] | N
     :param path: the file the user chose.
     :returns: ``{"state_dict": ..., "labels": [...]}`` matching ``actdesk_build_model(spec, len(labels))``.
     """
+
+
+@hookspec
+def actdesk_register_formats(registry: "FormatRegistry") -> None:
+    """Declare the annotation, data-set or video formats this plugin reads or writes.
+
+    Called once when the plugin manager loads plugins, right after
+    ``actdesk_register_models``. Call ``registry.add(MyFormat())`` with an
+    instance of an ``actdesk.formats.registry.Format`` subclass for each format;
+    export, import and the GUI's format lists then offer it. Keep it cheap, as
+    for models.
+
+    :param registry: collects formats; ``add`` refuses an incomplete format or a
+        name already taken.
+    """
+
