@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PLUGINS := $(sort $(wildcard plugins/actdesk-*))
 STAMP  := $(VENV)/.actdesk-setup
 
-.PHONY: setup demo test test-fast bench model package clean-venv
+.PHONY: setup demo test test-fast bench model package package-check clean-venv
 
 setup: $(STAMP)
 
@@ -38,6 +38,10 @@ model: setup
 package: setup
 	$(PY) -m pip install -q -e '.[package]'
 	$(PY) packaging/build.py
+
+# Build the packaged app and run it: --info, --smoke-test, a third-party plugin (CI, after `make test`).
+package-check: package
+	$(PY) packaging/smoke_test.py
 
 clean-venv:
 	rm -rf $(VENV)
