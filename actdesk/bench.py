@@ -12,7 +12,10 @@ so the ratios hold across machines where absolute numbers do not:
    into memory, then one clip at a time through the model), with a check that
    both give the same window predictions;
 4. memory: peak RSS labelling a 10-minute video / a 1-minute one, each in a
-   fresh process.
+   fresh process;
+5. fine-tune throughput: training clips per second through
+   ``actdesk.ml.finetune.finetune`` (sampling, augmentation, the training
+   loop) / a bare torch loop (same model, clips, batch and optimizer).
 
 Each time is the best of ``repeats`` runs (the machine may be shared).
 """
@@ -43,6 +46,8 @@ RSS_STRIDE = 4
 """Stride for the memory figure (whose two runs decode 16 500 frames between them)."""
 RSS_REPEATS = 10
 """The long video is the 1-minute one remuxed this many times back to back."""
+FINETUNE_CLIPS = 128
+"""Training clips per timed run of the fine-tune figure."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def run_bench(
     from actdesk.synth import generate_video
 
     work = Path(workdir)
-    steps = 5 + int(gui)
+    steps = 6 + int(gui)
     step = 0
 
     def advance(message: str) -> None:
@@ -193,6 +198,10 @@ def run_bench(
     report.rows.append(_row(
         "peak RSS: 10-minute / 1-minute video", rss_10 / rss_1, "<= 1.1",
         f"{rss_10 / 1024:.0f} MiB vs {rss_1 / 1024:.0f} MiB (fresh processes, stride {RSS_STRIDE})"))
+
+    advance("fine-tune throughput")
+    report.rows.append(_finetune_throughput(work, video, frame_count, seconds, checkpoint, repeats,
+                                            torch_threads))
 
     if gui:
         advance("GUI figures")
@@ -329,6 +338,73 @@ def _seed_baseline(video: Path, loaded):
         with torch.no_grad():
             probs.append(torch.softmax(loaded.model((x - mean) / std), dim=1)[0].numpy())
     return time.perf_counter() - start, np.stack(probs)
+
+
+def _finetune_throughput(work: Path, video: Path, frame_count: int, seconds: float, checkpoint: Path,
+                         repeats: int, threads: int) -> BenchRow:
+    """Training clips/s of ``finetune`` (its epoch time) / of a plain loop over the same clips.
+
+    Both start from ``checkpoint`` on the CPU with the same torch threads,
+    batch and AdamW settings; the plain loop gets the very clips the run's
+    first epoch samples, already normalised float tensors, and does only
+    forward, loss, backward and step. The benchmark video has an evaluation
+    seed: nothing trained here is kept.
+    """
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from actdesk.ml.checkpoints import load_model
+    from actdesk.ml.finetune import TRAIN, SourceVideo, TrainingSource, decode_training_data, finetune, \
+        finetune_config
+    from actdesk.ml.training import EpochReport, normalise_clips, to_unit_range
+    from actdesk.synth import synth_truth
+
+    loaded = load_model(checkpoint, device="cpu")
+    meta = loaded.meta
+    truth = tuple(synth_truth(seconds=seconds, seed=VIDEO_SEED, video=video.name))
+    used = {s.label for s in truth}
+    source = TrainingSource("dataset", video, (SourceVideo(video.name, video, frame_count, truth, "train"),),
+                            tuple(label for label in meta.labels if label in used))
+    config = finetune_config(loaded.spec, from_checkpoint=True, epochs=1, clips_per_epoch=FINETUNE_CLIPS,
+                             patience=0, threads=threads)
+
+    def ours() -> float:
+        run = finetune(source, work / "finetuned.safetensors", init=checkpoint, config=config, val_fraction=0.0,
+                       device="cpu", register=False)
+        epoch = next(item for item in run if isinstance(item, EpochReport))
+        run.close()
+        return epoch.seconds  # the epoch's own time: sampling, augmentation, steps
+
+    data = decode_training_data(source, meta.labels, meta, splits={video.name: TRAIN}).train
+    steps = -(-FINETUNE_CLIPS // config.batch_size)
+    videos, frames = data.sample(np.random.default_rng([config.seed, 1]), steps * config.batch_size,
+                                 balance=config.balance)
+    targets = torch.from_numpy(data.labels_at(videos, frames))
+    batches = [(normalise_clips(to_unit_range(data.clips(videos[i:i + config.batch_size],
+                                                         frames[i:i + config.batch_size]), torch.device("cpu")),
+                                meta.mean, meta.std), targets[i:i + config.batch_size])
+               for i in range(0, len(frames), config.batch_size)]
+    model = loaded.model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+    def bare() -> float:
+        start = time.perf_counter()
+        for x, y in batches:
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        return time.perf_counter() - start
+
+    ours_s, bare_s = float("inf"), float("inf")
+    for _ in range(max(1, repeats)):
+        ours_s = min(ours_s, ours())
+        bare_s = min(bare_s, bare())
+    clips = steps * config.batch_size
+    return _row("fine-tune clips/s: finetune / bare torch loop", bare_s / ours_s, ">= 0.9",
+                f"finetune {clips / ours_s:.1f} clips/s, bare loop {clips / bare_s:.1f} clips/s "
+                f"({clips} clips, batch {config.batch_size}, AdamW, {threads} torch thread(s))")
 
 
 def _repeat_video(src: Path, dst: Path, times: int) -> Path:
