@@ -1,31 +1,25 @@
 """The Train dialog: fine-tune a model on the project's segments or a data set, watching its curves.
 
-The run is :func:`actdesk.ml.training.train_model` (the generator ``actdesk
-train`` uses) in a :class:`~actdesk.qt.workers.Task`: every
+The run is :func:`actdesk.ml.finetune.finetune` (the generator ``actdesk
+train`` uses, on a source :func:`~actdesk.ml.finetune.open_source` reads) in a
+:class:`~actdesk.qt.workers.Task`: every
 :class:`~actdesk.ml.training.EpochReport` it yields adds a point to the loss and
 accuracy curves and refreshes the per-class table and the confusion matrix
 (:mod:`actdesk.qt.curves`). Cancel stops at the next batch; Resume continues
-the same run from its last completed epoch (its ``TrainingState``). When the
-run ends the best epoch's weights are saved into the per-user models folder
-and ``checkpointSaved(path)`` lets the model panel offer them.
-
-The first part of this module holds no Qt: :class:`FineTuneRun` turns a
-project (or a data-set folder, imported into a temporary project) into
-:class:`~actdesk.ml.datasets.ClipDataset` s and a model to fine-tune. It is the
-seam until ``actdesk.ml`` offers fine-tuning sources itself
-(:func:`datasets_from_project` has the shape that function is expected to
-have); then this part goes and the dialog calls the engine's.
+the same run from its last completed epoch (the engine's run folder). When the
+run ends the engine saves the best epoch's weights and the training report in
+the per-user models folder and ``checkpointSaved(path)`` lets the model panel
+offer them. The dialog holds no training logic of its own.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Generator, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Generator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,9 +46,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from actdesk.core.project import Project, VideoRecord
-from actdesk.core.segments import Segment
-from actdesk.core.tasks import ProgressFn, StopFn, never_stop, no_progress
+from actdesk.core.project import SUFFIX as PROJECT_SUFFIX
+from actdesk.core.tasks import ProgressFn, StopFn
 from actdesk.errors import ActdeskError
 from actdesk.plugins import PluginManager
 from actdesk.qt.curves import ClassScoresTable, ConfusionMatrixView, TrainingCurves
@@ -63,298 +56,84 @@ from actdesk.qt.export_dialog import EtaProgressBar
 from actdesk.qt.workers import Task
 
 if TYPE_CHECKING:
-    import torch
-
-    from actdesk.ml.datasets import ClipDataset
+    from actdesk.ml.finetune import FinetuneResult, RunPrepared
     from actdesk.ml.training import EpochReport, TrainingConfig, TrainingState
-    from actdesk.plugins.spec import ModelSpec
 
 CHECKPOINT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-# --------------------------------------------------------------------------- the run (no Qt)
-
-
-@dataclass(frozen=True)
-class TrainingSource:
-    """Where the training clips come from: a project file, or a data-set folder any importer reads."""
-
-    project: Path | None = None
-    folder: Path | None = None
-    accepted: bool = True
-    """Also train on model segments marked accepted (human segments win where both cover a frame)."""
-    val_fraction: float = 0.2
-    """Share of the labelled videos held out for validation (whole videos, stratified)."""
-    seed: int = 0
-
-    def describe(self) -> str:
-        if self.folder is not None:
-            return f"data set {self.folder}"
-        return f"project {self.project} (human{' + accepted model' if self.accepted else ''} segments)"
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    """Clips to train and validate on, and the class order of the model's output."""
-
-    labels: tuple[str, ...]
-    train: "ClipDataset"
-    val: "ClipDataset | None"
-    splits: dict[str, str]
-    """Video name -> ``train`` or ``val``."""
-
-
-def project_segments(project: Project, *, accepted: bool) -> list[tuple[VideoRecord, list[Segment]]]:
-    """Each video with its training segments: accepted model segments (if asked), then the human track's.
-
-    Rejected segments are left out; human segments come last, so where both
-    cover a frame the human label wins.
-    """
-    out = []
-    for video in project.videos():
-        human: list[Segment] = []
-        from_models: list[Segment] = []
-        for track in project.tracks(video.id):
-            rows = project.segments(track.id)
-            if track.kind == "human":
-                human = [s.to_segment() for s in rows if s.status != "rejected"]
-            elif accepted:
-                from_models += [s.to_segment() for s in rows if s.status == "accepted"]
-        if human or from_models:
-            out.append((video, from_models + human))
-    return out
-
-
-def datasets_from_project(project: Project, spec: "ModelSpec", *, labels: Sequence[str] = (), accepted: bool = True,
-                          val_fraction: float = 0.2, seed: int = 0, progress: ProgressFn = no_progress,
-                          should_stop: StopFn = never_stop) -> TrainingData:
-    """Training and validation clips of ``spec``'s input size from the project's segments.
-
-    :param labels: class order to keep (an initial checkpoint's); its classes
-        without segments are dropped, classes the project adds come after it.
-    :raises ActdeskError: when no video has segments to train on.
-    :raises Cancelled: when stopped while decoding.
-    """
-    from actdesk.formats.splits import assign_splits
-    from actdesk.ml.datasets import ClipDataset, LabelledVideo
-
-    per_video = project_segments(project, accepted=accepted)
-    if not per_video:
-        what = "human or accepted model segments" if accepted else "human segments"
-        raise ActdeskError(f"{project.path}: no video has {what} to train on; label some first")
-    used = {s.label for _, segments in per_video for s in segments}
-    order = [name for name in labels if name in used]
-    order += [label.name for label in project.labels() if label.name in used and label.name not in order]
-    splits = assign_splits({video.name: Counter(s.label for s in segments) for video, segments in per_video},
-                           (1.0 - val_fraction, val_fraction, 0.0), seed=seed)
-    items: dict[str, list[LabelledVideo]] = {"train": [], "val": []}
-    for video, segments in per_video:
-        items[splits[video.name]].append(LabelledVideo.from_segments(video.abs_path, segments, order,
-                                                                     video.frame_count))
-
-    def decode(videos: list[LabelledVideo]) -> ClipDataset:
-        return ClipDataset.decode(videos, size=spec.size, clip_len=spec.clip_len, frame_step=spec.frame_step,
-                                  progress=progress, should_stop=should_stop)
-
-    return TrainingData(tuple(order), decode(items["train"]), decode(items["val"]) if items["val"] else None, splits)
-
-
-def training_data(source: TrainingSource, spec: "ModelSpec", *, labels: Sequence[str] = (),
-                  progress: ProgressFn = no_progress, should_stop: StopFn = never_stop) -> TrainingData:
-    """:func:`datasets_from_project` on the source's project, or on a data-set folder imported into a temporary one."""
-    options = dict(labels=labels, val_fraction=source.val_fraction, seed=source.seed, progress=progress,
-                   should_stop=should_stop)
-    if source.folder is None:
-        with Project.open(source.project, readonly=True) as project:
-            return datasets_from_project(project, spec, accepted=source.accepted, **options)
-    from actdesk.formats.importing import import_into_project, read_source
-
-    imported = read_source(source.folder)
-    with tempfile.TemporaryDirectory(prefix="actdesk-train-") as folder, \
-            Project.create(Path(folder) / "dataset.actdesk") as project:
-        plan = import_into_project(project, imported, progress=progress, should_stop=should_stop)
-        project.execute(plan.command)
-        return datasets_from_project(project, spec, accepted=True, **options)
+# --------------------------------------------------------------------------- the run
 
 
 @dataclass(frozen=True)
 class TrainingRequest:
-    """Everything a fine-tuning run needs to know."""
+    """The run the dialog's widgets describe, in the terms of :func:`actdesk.ml.finetune.finetune`."""
 
-    source: TrainingSource
+    source: Path
+    """A project file or a data-set folder (:func:`actdesk.ml.finetune.open_source` reads either)."""
+    accepted: bool
+    """Also train on a project's accepted model segments."""
     model: str
     init: Path | None
-    """Initial weights: an actdesk checkpoint or a file the model's plugin imports; None trains from scratch."""
+    """Initial weights; None trains from scratch."""
     config: "TrainingConfig"
+    val_fraction: float
     device: str
     out: Path
 
-
-@dataclass(frozen=True)
-class RunPrepared:
-    """What the run will train on; yielded once, before the first epoch."""
-
-    labels: tuple[str, ...]
-    new_labels: tuple[str, ...]
-    """Classes the initial checkpoint did not have (their head rows start fresh)."""
-    dropped_labels: tuple[str, ...]
-    """Classes of the initial checkpoint without any training segment (left out)."""
-    splits: dict[str, str]
-    class_frames: dict[str, int]
-    """Labelled training frames per class."""
-    device: str
+    def describe(self) -> str:
+        if self.source.suffix == PROJECT_SUFFIX:
+            return f"project {self.source} (human{' + accepted model' if self.accepted else ''} segments)"
+        return f"data set {self.source}"
 
 
 @dataclass
-class FineTuneRun:
-    """One fine-tuning run: data and model prepared once, then epochs (resumable), then the checkpoint."""
+class DialogRun:
+    """The dialog's view of one engine run: what it yielded so far, and its run folder for Resume."""
 
     request: TrainingRequest
-    manager: PluginManager
-    prepared: RunPrepared | None = None
-    state: "TrainingState | None" = None
-    """Made by :meth:`prepare`; :func:`~actdesk.ml.training.train_model` updates it after every epoch."""
+    launched: bool = False
+    prepared: "RunPrepared | None" = None
+    history: list["EpochReport"] = field(default_factory=list)
+    result: "FinetuneResult | None" = None
     saved: Path | None = None
-    started: float = field(default_factory=time.monotonic)
-    _model: "torch.nn.Module | None" = field(default=None, init=False, repr=False)
-    _data: TrainingData | None = field(default=None, init=False, repr=False)
 
     @property
-    def spec(self) -> "ModelSpec":
-        return self.manager.spec(self.request.model)
+    def run_dir(self) -> Path:
+        from actdesk.ml.finetune import default_run_dir
 
-    def prepare(self, *, progress: ProgressFn = no_progress, should_stop: StopFn = never_stop) -> RunPrepared:
-        """Load the initial weights, decode the clips, and fit the model's head to the data's classes."""
-        import torch
-
-        from actdesk.ml.checkpoints import load_model
-        from actdesk.ml.device import select_device
-        from actdesk.ml.training import TrainingState
-
-        request, spec = self.request, self.spec
-        device = select_device(request.device)  # refuse a missing CUDA before decoding anything
-        initial = None
-        if request.init is not None:
-            progress(0, 0, f"loading {request.init.name}")
-            initial = load_model(request.init, manager=self.manager, device="cpu", architecture=spec.name)
-        old_labels = tuple(initial.meta.labels) if initial is not None else ()
-        data = training_data(request.source, spec, labels=old_labels, progress=progress, should_stop=should_stop)
-        torch.manual_seed(request.config.seed)
-        if initial is not None and data.labels == old_labels:
-            model = initial.model
-        else:
-            model = self.manager.build_model(spec.name, len(data.labels))
-            if initial is not None:
-                _load_backbone(model, initial.model, spec.head, old_labels, data.labels)
-        self._model, self._data = model, data
-        self.state = TrainingState()
-        counts = data.train.class_counts(len(data.labels))
-        self.prepared = RunPrepared(
-            data.labels, tuple(n for n in data.labels if initial is not None and n not in old_labels),
-            tuple(n for n in old_labels if n not in data.labels), data.splits,
-            {name: int(c) for name, c in zip(data.labels, counts)}, str(device))
-        return self.prepared
-
-    def epochs(self, *, progress: ProgressFn = no_progress, should_stop: StopFn = never_stop) -> Iterator["EpochReport"]:
-        """:func:`~actdesk.ml.training.train_model` from where the run stands."""
-        from actdesk.ml.training import train_model
-
-        spec, data = self.spec, self._data
-        yield from train_model(self._model, data.train, data.val, labels=data.labels, mean=spec.mean, std=spec.std,
-                               config=self.request.config, state=self.state, device=self.request.device,
-                               progress=progress, should_stop=should_stop)
+        return default_run_dir(self.request.out)
 
     @property
     def finished(self) -> bool:
-        return self.state is not None and self.state.finished
+        return self.result is not None
 
-    def save(self) -> Path:
-        """Write the best epoch's weights, with provenance and validation metrics, to ``request.out``."""
-        from actdesk.ml.checkpoints import CheckpointMeta, save_checkpoint
+    @property
+    def state(self) -> "TrainingState | None":
+        """The engine's training state as last saved in the run folder (None before the first epoch)."""
+        from actdesk.ml.finetune import STATE_FILE, load_training_state
 
-        if not self.state or not self.state.history:
-            raise ActdeskError("no epoch has finished yet: nothing to save")
-        request, spec = self.request, self.spec
-        best = next(r for r in self.state.history if r.epoch == self.state.best_epoch)
-        provenance = {
-            "data": request.source.describe(), "seed": request.source.seed,
-            "videos": dict(Counter(self.prepared.splits.values())),
-            "init": str(request.init) if request.init else "random", "new_labels": list(self.prepared.new_labels),
-            "epochs": self.state.epoch, "best_epoch": best.epoch, "config": asdict(request.config),
-            "device": self.prepared.device, "wall_time_s": round(time.monotonic() - self.started, 1),
-        }
-        metrics = {"val_clip_accuracy": _finite(best.val_acc), "val_loss": _finite(best.val_loss),
-                   "train_clip_accuracy": best.train_acc,
-                   "val_per_class_f1": {c.label: round(c.f1, 4) for c in best.per_class}}
-        meta = CheckpointMeta.for_spec(spec, list(self._data.labels), provenance=provenance, metrics=metrics)
-        request.out.parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(request.out, self._model.state_dict(), meta)
-        self.saved = request.out
-        return request.out
+        path = self.run_dir / STATE_FILE
+        return load_training_state(path) if path.is_file() else None
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+def fine_tune(run: DialogRun, manager: PluginManager, *, progress: ProgressFn,
+              should_stop: StopFn) -> Generator["RunPrepared | EpochReport", None, "FinetuneResult | None"]:
+    """The Task's work: :func:`actdesk.ml.finetune.finetune` on the request's source, as ``actdesk train`` runs it;
+    a relaunched run resumes from its run folder. Returns the engine's result (None when stopped)."""
+    from actdesk.ml.finetune import RUN_FILE, finetune, open_source
 
-
-def _load_backbone(model: "torch.nn.Module", initial: "torch.nn.Module", head: str, old_labels: Sequence[str],
-                   new_labels: Sequence[str]) -> None:
-    """Copy every weight but the head's; head rows of classes both label sets have keep their weights."""
-    import torch
-
-    prefix = head + "."
-    state = model.state_dict()
-    with torch.no_grad():
-        for key, value in initial.state_dict().items():
-            if not key.startswith(prefix):
-                state[key] = value
-            elif value.shape[:1] == (len(old_labels),):
-                for row, name in enumerate(new_labels):
-                    if name in old_labels:
-                        state[key][row] = value[old_labels.index(name)]
-    model.load_state_dict(state)
-
-
-def report_markdown(run: FineTuneRun, *, curves_image: str, confusion_image: str) -> str:
-    """A training report for the run's saved checkpoint: settings, every epoch, the best epoch's class scores."""
-    request, state, prepared = run.request, run.state, run.prepared
-    best = next(r for r in state.history if r.epoch == state.best_epoch)
-    config = request.config
-    lines = [
-        f"# Training report: {request.out.name}", "",
-        f"- model: {request.model}, started from {request.init or 'random weights'}",
-        f"- data: {request.source.describe()}; videos: "
-        + ", ".join(f"{n} {split}" for split, n in sorted(Counter(prepared.splits.values()).items())),
-        f"- classes: {', '.join(prepared.labels)}"
-        + (f" (new: {', '.join(prepared.new_labels)})" if prepared.new_labels else ""),
-        f"- settings: {state.epoch} of {config.epochs} epochs, {config.clips_per_epoch} clips per epoch, batch "
-        f"{config.batch_size}, peak learning rate {config.lr:g}, seed {config.seed}, device {prepared.device}",
-        f"- best epoch: {best.epoch} (its weights are the checkpoint's)", "",
-        f"![Loss and accuracy per epoch]({curves_image})", "",
-        "| epoch | train loss | train acc | val loss | val acc | lr | seconds |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    lines += [f"| {r.epoch}{' *' if r.epoch == best.epoch else ''} | {r.train_loss:.4f} | {r.train_acc:.4f} | "
-              f"{r.val_loss:.4f} | {r.val_acc:.4f} | {r.lr:.2e} | {r.seconds:.1f} |" for r in state.history]
-    if best.per_class:
-        lines += ["", f"## Validation scores of epoch {best.epoch}", "",
-                  "| class | precision | recall | F1 | frames |", "|---|---:|---:|---:|---:|"]
-        lines += [f"| {c.label} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} | {c.support} |"
-                  for c in best.per_class]
-        lines += ["", f"![Confusion matrix, rows true, columns predicted]({confusion_image})"]
-    return "\n".join(lines) + "\n"
-
-
-def fine_tune(run: FineTuneRun, *, progress: ProgressFn,
-              should_stop: StopFn) -> Generator[RunPrepared | EpochReport, None, Path | None]:
-    """The Task's work: prepare (once), yield the run's :class:`RunPrepared` and epoch reports, save at the end.
-
-    Returns the checkpoint path, or None when stopped before the run finished.
-    """
-    if run.prepared is None:
-        yield run.prepare(progress=progress, should_stop=should_stop)
-    yield from run.epochs(progress=progress, should_stop=should_stop)
-    return run.save() if run.finished else None
+    request = run.request
+    resume = run.launched and (run.run_dir / RUN_FILE).is_file()
+    run.launched = True
+    source = open_source(request.source, accepted=request.accepted)
+    if resume:
+        options = dict(run_dir=run.run_dir, resume=True)
+    else:
+        options = dict(model=request.model, init=request.init, from_scratch=request.init is None,
+                       config=request.config, val_fraction=request.val_fraction)
+    return (yield from finetune(source, request.out, device=request.device, manager=manager, progress=progress,
+                                should_stop=should_stop, **options))
 
 
 # --------------------------------------------------------------------------- the dialog
@@ -378,7 +157,7 @@ class TrainDialog(QDialog):
         self.setWindowTitle("Train a model")
         self.manager = manager
         self.project_path = Path(project_path) if project_path is not None else None
-        self.run: FineTuneRun | None = None
+        self.run: DialogRun | None = None
         self.task: Task | None = None
         self._extra_checkpoints: list[Path] = []
         self.report_path: Path | None = None
@@ -575,13 +354,13 @@ class TrainDialog(QDialog):
 
     def _model_changed(self) -> None:
         """Offer the new model's checkpoints and fill in its training defaults."""
-        from actdesk.ml.training import TrainingConfig
+        from actdesk.ml.finetune import finetune_config
 
         name = self.model_name()
         if name is None:
             return
         self._fill_init_choices()
-        config = TrainingConfig.for_spec(self.manager.spec(name))
+        config = finetune_config(self.manager.spec(name), from_checkpoint=self.init_box.currentData() is not None)
         self.epochs_box.setValue(config.epochs)
         self.clips_box.setValue(config.clips_per_epoch)
         self.batch_box.setValue(config.batch_size)
@@ -621,30 +400,29 @@ class TrainDialog(QDialog):
 
     def request(self) -> TrainingRequest:
         """The run the widgets describe; ActdeskError names a setting that cannot work."""
-        from actdesk.ml.training import TrainingConfig
+        from actdesk.ml.finetune import finetune_config
         from actdesk.paths import user_models_dir
 
         name = self.model_name()
         if name is None:
             raise ActdeskError("no model to train: no plugin provides one (see Plugins)")
-        split = {"val_fraction": self.val_box.value() / 100, "seed": self.seed_box.value()}
         if self.folder_radio.isChecked():
             text = self.folder_edit.text().strip()
             if not text or not Path(text).expanduser().is_dir():
                 raise ActdeskError(f"choose the data-set folder to train on{f' ({text} is not a folder)' if text else ''}")
-            source = TrainingSource(folder=Path(text).expanduser(), **split)
+            source = Path(text).expanduser()
         else:
-            source = TrainingSource(project=self.project_path, accepted=self.accepted_check.isChecked(), **split)
+            source = self.project_path
         out_name = self.name_edit.text().strip().removesuffix(".safetensors")
         if not CHECKPOINT_NAME.fullmatch(out_name):
             raise ActdeskError(f"checkpoint name {out_name!r}: use letters, digits, '.', '_' and '-' only")
-        config = TrainingConfig.for_spec(self.manager.spec(name), epochs=self.epochs_box.value(),
-                                         clips_per_epoch=self.clips_box.value(), batch_size=self.batch_box.value(),
-                                         lr=self.lr_box.value(), seed=self.seed_box.value())
-        config.validate()
         init = self.init_box.currentData()
-        return TrainingRequest(source, name, Path(init) if init else None, config, self.device_box.currentText(),
-                               user_models_dir() / f"{out_name}.safetensors")
+        config = finetune_config(self.manager.spec(name), from_checkpoint=init is not None,
+                                 epochs=self.epochs_box.value(), clips_per_epoch=self.clips_box.value(),
+                                 batch_size=self.batch_box.value(), lr=self.lr_box.value(), seed=self.seed_box.value())
+        return TrainingRequest(source, self.folder_radio.isChecked() or self.accepted_check.isChecked(), name,
+                               Path(init) if init else None, config, self.val_box.value() / 100,
+                               self.device_box.currentText(), user_models_dir() / f"{out_name}.safetensors")
 
     # ------------------------------------------------------------------ running
     def start(self) -> QMessageBox | None:
@@ -664,12 +442,17 @@ class TrainDialog(QDialog):
         return None
 
     def _start_run(self, request: TrainingRequest) -> None:
-        self.run = FineTuneRun(request, self.manager)
+        try:
+            request.out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            show_error(self, "Cannot start training", f"{request.out.parent}: {e.strerror or e}")
+            return
+        self.run = DialogRun(request)
         self.curves.clear()
         self.scores.set_scores([])
         self.matrix.clear()
         self.plan_label.setText("")
-        self.epoch_label.setText(f"Preparing {request.model} on {request.source.describe()}…")
+        self.epoch_label.setText(f"Preparing {request.model} on {request.describe()}…")
         self._launch()
 
     def resume(self) -> None:
@@ -681,7 +464,7 @@ class TrainDialog(QDialog):
         return self.run is not None and not (self.run.finished and self.run.saved is not None)
 
     def _launch(self) -> None:
-        task = Task(fine_tune, self.run, name="fine-tune")
+        task = Task(fine_tune, self.run, self.manager, name="fine-tune")
         task.progressed.connect(self.progress.show_progress)
         task.yielded.connect(self._on_item)
         task.succeeded.connect(self._succeeded)
@@ -703,30 +486,68 @@ class TrainDialog(QDialog):
         if self.task is not None or self.run is None:
             return None
         try:
-            path = self.run.save()
+            path = self._save_best()
         except ActdeskError as e:
             show_error(self, "Cannot save the checkpoint", e)
             return None
         self._saved(path)
         return path
 
+    def _save_best(self) -> Path:
+        """The best epoch so far of the stopped run, from the engine's run folder, with its training report."""
+        from actdesk.ml.checkpoints import read_meta, save_checkpoint
+        from actdesk.ml.finetune import LAST_CHECKPOINT
+        from actdesk.ml.report import write_training_report
+
+        run = self.run
+        state = run.state
+        if state is None or not state.history or state.best_weights is None:
+            raise ActdeskError("no epoch has finished yet: nothing to save")
+        best = next(r for r in state.history if r.epoch == state.best_epoch)
+        meta = read_meta(run.run_dir / LAST_CHECKPOINT)
+        provenance = {**meta.provenance, "epoch": best.epoch, "best_epoch": best.epoch, "epochs": state.epoch,
+                      "stopped": True, "init": str(run.request.init) if run.request.init else None}
+        metrics = {"best_epoch": best.epoch, "val_clip_accuracy": None if math.isnan(best.val_acc) else best.val_acc,
+                   "train_clip_accuracy": best.train_acc,
+                   "val_per_class_f1": {c.label: round(c.f1, 4) for c in best.per_class}}
+        out = run.request.out
+        save_checkpoint(out, state.best_weights, replace(meta, provenance=provenance, metrics=metrics))
+        try:
+            self.report_path = write_training_report(out, state.history, labels=meta.labels, provenance=provenance,
+                                                     metrics=metrics, title=f"Fine-tuning {meta.architecture} "
+                                                     f"(stopped): {out.name}").markdown
+        except OSError as e:
+            show_error(self, "Cannot write the training report", f"{out.parent}: {e.strerror or e}")
+        run.saved = out
+        return out
+
     def _on_item(self, item) -> None:
+        from actdesk.ml.finetune import RunPrepared
+
         if isinstance(item, RunPrepared):
+            self.run.prepared = item
             self._show_prepared(item)
         else:
+            self.run.history.append(item)
             self._show_epoch(item)
             self.epochReported.emit(item)
 
-    def _show_prepared(self, prepared: RunPrepared) -> None:
+    def _show_prepared(self, prepared: "RunPrepared") -> None:
+        from actdesk.ml.finetune import LEFT_OUT, TRAIN, VAL
+
         splits = Counter(prepared.splits.values())
         classes = ", ".join(f"{name} ({prepared.class_frames[name]})" for name in prepared.labels)
-        text = (f"{splits['train']} training and {splits['val']} validation videos on {prepared.device}. "
-                f"Classes (training frames): {classes}.")
+        text = (f"{splits[TRAIN]} training and {splits[VAL]} validation videos on {prepared.device}"
+                + (f" ({splits[LEFT_OUT]} left out)" if splits[LEFT_OUT] else "")
+                + f". Classes (training frames): {classes}.")
         if prepared.new_labels:
             text += f" New: {', '.join(prepared.new_labels)}."
-        if prepared.dropped_labels:
-            text += f" Left out (no segments): {', '.join(prepared.dropped_labels)}."
-        if not splits["val"]:
+        unseen = [name for name in prepared.labels if not prepared.class_frames[name]]
+        if unseen:
+            text += f" No training frames (kept, may be unlearnt): {', '.join(unseen)}."
+        if prepared.first_epoch > 1:
+            text += f" Resuming at epoch {prepared.first_epoch}."
+        if not splits[VAL]:
             text += " No validation video: curves and the best epoch use training figures."
         self.plan_label.setText(text)
 
@@ -747,10 +568,14 @@ class TrainDialog(QDialog):
             task.wait()
         self._update_buttons()
 
-    def _succeeded(self, path: Path | None) -> None:
+    def _succeeded(self, result: "FinetuneResult | None") -> None:
+        if result is not None:
+            self.run.result = result
+            self.run.saved = result.registered or result.checkpoint
+            self.report_path = result.report.markdown
         self._end()
-        if path is not None:
-            self._saved(path)
+        if result is not None:
+            self._saved(self.run.saved)
 
     def _saved(self, path: Path) -> None:
         state = self.run.state
@@ -761,30 +586,7 @@ class TrainDialog(QDialog):
         self.status.setText(f"Saved {path} (best epoch {state.best_epoch} of {state.epoch}{early}). "
                             "The model panel offers it now.")
         self._update_buttons()
-        try:
-            self.report_path = self._write_report(path)
-        except OSError as e:
-            show_error(self, "Cannot write the training report", f"{path.parent}: {e.strerror or e}")
         self.checkpointSaved.emit(path)
-
-    def _write_report(self, path: Path) -> Path:
-        """``NAME.report.md`` beside the checkpoint, with the curves and the best epoch's confusion matrix as PNGs."""
-        stem = path.with_suffix("")
-        curves, confusion = Path(f"{stem}.curves.png"), Path(f"{stem}.confusion.png")
-        images = [(self.curves, curves)]
-        best = next(r for r in self.run.state.history if r.epoch == self.run.state.best_epoch)
-        if best.per_class:
-            view = ConfusionMatrixView()
-            view.set_matrix(best.confusion, self.run.prepared.labels)
-            view.resize(view.sizeHint())
-            images.append((view, confusion))
-        for widget, image in images:
-            if not widget.grab().save(str(image)):
-                raise OSError(f"cannot write {image}")
-        report = Path(f"{stem}.report.md")
-        report.write_text(report_markdown(self.run, curves_image=curves.name, confusion_image=confusion.name),
-                          encoding="utf-8")
-        return report
 
     def _cancelled(self) -> None:
         self._end()
@@ -797,7 +599,7 @@ class TrainDialog(QDialog):
                                 f"continues from epoch {state.epoch + 1}; Save best keeps epoch {state.best_epoch}.")
 
     def _failed(self, error: BaseException, details: str) -> None:
-        if self.run.state is None or not self.run.state.history:
+        if not self.run.history:
             self.run = None  # nothing to resume or save: the same request would fail the same way
         self._end()
         self.progress.finish("failed")
@@ -809,8 +611,7 @@ class TrainDialog(QDialog):
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.resume_button.setEnabled(not running and self._resumable())
-        self.save_button.setEnabled(not running and run is not None and not run.finished and run.state is not None
-                                    and bool(run.state.history))
+        self.save_button.setEnabled(not running and run is not None and not run.finished and bool(run.history))
         for widget in (self.model_box, self.init_box, self.epochs_box, self.clips_box, self.batch_box, self.lr_box,
                        self.device_box, self.seed_box, self.name_edit, self.val_box, self.project_radio,
                        self.folder_radio, self.folder_edit, self.accepted_check):

@@ -91,14 +91,19 @@ def test_a_tiny_fine_tuning_run_to_completion(qtbot, plugins, tiny_checkpoint, t
         x, y = dialog.curves.series(name)
         assert list(x) == [1, 2] and np.isfinite(y).all()
     assert list(dialog.curves.series("val_acc")[1]) == [r.val_acc for r in epochs]
-    # The classes: the checkpoint's that have segments, in its order, then the new one.
-    expected = [name for name in ("idle", "walk") if name in truth_labels(labelled_videos)] + ["clap"]
-    assert dialog.matrix.labels == expected
-    assert dialog.matrix.matrix.shape == (3, 3) and dialog.matrix.matrix.sum() > 0
+    # The classes: the checkpoint's (all kept, in its order), then the new one.
+    LABELS = load_checkpoint(tiny_checkpoint)[1].labels
+
+    expected = list(LABELS) + [name for name in sorted(truth_labels(labelled_videos)) if name not in LABELS]
+    assert dialog.matrix.labels == expected and expected[-1] == "clap"
+    n = len(expected)
+    assert dialog.matrix.matrix.shape == (n, n) and dialog.matrix.matrix.sum() > 0
     assert np.array_equal(dialog.matrix.matrix, epochs[-1].confusion)
     assert [row[0] for row in dialog.scores.scores()] == expected
     assert sum(row[4] for row in dialog.scores.scores()) == dialog.matrix.matrix.sum()
-    assert "New: clap" in dialog.plan_label.text() and "Left out (no segments): run, jump, wave" in dialog.plan_label.text()
+    unseen = ", ".join(name for name in LABELS if name not in truth_labels(labelled_videos))
+    assert "New: clap" in dialog.plan_label.text() and f"No training frames (kept, may be unlearnt): {unseen}" \
+        in dialog.plan_label.text()
     assert dialog.epoch_label.text().startswith("Epoch 2/2")
 
     # The checkpoint went to the per-user models folder, with the new label set and its provenance.
@@ -106,16 +111,18 @@ def test_a_tiny_fine_tuning_run_to_completion(qtbot, plugins, tiny_checkpoint, t
     state, meta = load_checkpoint(path)
     assert list(meta.labels) == expected and meta.architecture == "qt-tiny"
     assert meta.provenance["new_labels"] == ["clap"] and meta.provenance["epochs"] == 2
-    assert meta.provenance["videos"] == {"train": 2, "val": 1}
+    assert {k: len(v) for k, v in meta.provenance["videos"].items()} == {"train": 2, "val": 1, "left_out": 0}
     best = [r for r in epochs if r.best][-1]
-    assert meta.provenance["best_epoch"] == best.epoch and meta.metrics["val_clip_accuracy"] == best.val_acc
+    assert meta.provenance["best_epoch"] == best.epoch
+    assert meta.metrics["val_clip_accuracy"] == pytest.approx(best.val_acc, abs=1e-5)
     loaded = load_model(path, manager=plugins)
-    assert loaded.model.classifier.out_features == 3
+    assert loaded.model.classifier.out_features == n
     assert f"Saved {path}" in dialog.status.text()
     # A training report beside it, with the curves and the best epoch's confusion matrix.
     report = dialog.report_path.read_text()
     assert dialog.report_path == path.with_name("tiny-run.report.md")
-    assert f"| {best.epoch} * |" in report and "| clap |" in report
+    assert any(line.startswith(f"| {best.epoch} |") and line.endswith("| best |") for line in report.splitlines())
+    assert "| clap |" in report
     for image in ("tiny-run.curves.png", "tiny-run.confusion.png"):
         assert f"]({image})" in report and (path.parent / image).stat().st_size > 1000
     assert dialog.start_button.isEnabled() and not dialog.resume_button.isEnabled()
@@ -167,47 +174,44 @@ def test_refusals_are_shown_in_a_dialog(qtbot, plugins, project_path):
     dialog.start()
     qtbot.waitUntil(lambda: bool(boxes("errorDialog")), timeout=60000)
     box = boxes("errorDialog")[-1]
-    assert box.windowTitle() == "Training failed" and "no video has human or accepted model segments" in box.text()
+    assert box.windowTitle() == "Training failed" and "no segments on track 'human' and no accepted model segments" in box.text()
     assert dialog.task is None and dialog.run is None and not dialog.resume_button.isEnabled()
 
 
 def test_fine_tuning_keeps_the_backbone_and_the_rows_of_known_classes(plugins, tiny_checkpoint, train_project,
-                                                                      labelled_videos, tmp_path):
+                                                                      labelled_videos):
+    """The engine the dialog drives, on the source it opens: backbone and known head rows come from the checkpoint."""
     import torch
 
     from actdesk.ml.checkpoints import load_checkpoint
-    from actdesk.ml.training import TrainingConfig
-    from actdesk.qt.train_dialog import FineTuneRun, TrainingRequest, TrainingSource
+    from actdesk.ml.finetune import open_source, plan_run
 
-    request = TrainingRequest(TrainingSource(project=train_project, val_fraction=0.34), "qt-tiny", tiny_checkpoint,
-                              TrainingConfig(epochs=1), "cpu", tmp_path / "out.safetensors")
-    run = FineTuneRun(request, plugins)
-    prepared = run.prepare()
+    source = open_source(train_project)
+    plan, net = plan_run(source, model="qt-tiny", init=tiny_checkpoint, from_scratch=False, config=None,
+                         overrides={"epochs": 1}, val_fraction=0.34, no_flip=(), manager=plugins)
     old, meta = load_checkpoint(tiny_checkpoint)
-    new = run._model.state_dict()
+    new = net.state_dict()
     for key in ("features.0.weight", "features.0.bias"):
         assert torch.equal(new[key], old[key])
-    for row, name in enumerate(prepared.labels):
+    for row, name in enumerate(plan.labels):
         if name in meta.labels:
             assert torch.equal(new["classifier.weight"][row], old["classifier.weight"][meta.labels.index(name)])
-    assert prepared.new_labels == ("clap",)
-    assert sum(prepared.class_frames.values()) == len(run._data.train)
+    assert [name for name in plan.labels if name not in meta.labels] == ["clap"]
+    assert set(plan.kept_rows) == set(meta.labels)
 
 
 def test_a_data_set_folder_trains_like_the_project(plugins, train_project, tmp_path):
-    """An exported ``clips`` training set, imported into a temporary project, gives the same classes."""
+    """An exported ``clips`` training set, opened as the dialog opens it, gives the same classes and trains."""
     from actdesk.formats.export import export_project
-    from actdesk.ml.training import TrainingConfig
-    from actdesk.qt.train_dialog import FineTuneRun, TrainingRequest, TrainingSource
+    from actdesk.ml.finetune import RunPrepared, finetune, open_source
 
     with Project.open(train_project, readonly=True) as project:
         export_project(project, tmp_path / "clips", "clips", fractions=(0.7, 0.3, 0.0))
-    request = TrainingRequest(TrainingSource(folder=tmp_path / "clips", val_fraction=0.3), "qt-tiny", None,
-                              TrainingConfig(epochs=1, clips_per_epoch=16, batch_size=8), "cpu", tmp_path / "o.safetensors")
-    run = FineTuneRun(request, plugins)
-    prepared = run.prepare()
-    with Project.open(train_project, readonly=True) as project:
         used = {s.label for v in project.videos() for s in project.segments(project.human_track(v.id).id)}
-    assert set(prepared.labels) == used
-    assert set(prepared.splits.values()) == {"train", "val"}
-    assert [r.epoch for r in run.epochs()] == [1]
+    source = open_source(tmp_path / "clips")
+    run = finetune(source, tmp_path / "o.safetensors", model="qt-tiny", from_scratch=True, epochs=1,
+                   clips_per_epoch=16, batch_size=8, val_fraction=0.3, device="cpu", register=False, manager=plugins)
+    prepared = next(run)
+    assert isinstance(prepared, RunPrepared) and set(prepared.labels) == used
+    assert {"train", "val"} <= set(prepared.splits.values())
+    assert [r.epoch for r in run] == [1]
