@@ -317,11 +317,10 @@ def _seed_baseline(video: Path, loaded):
     import torch
 
     from actdesk.media import clip_centers
+    from actdesk.ml.preprocess import normalise_clips
 
     meta = loaded.meta
     height, width = meta.size
-    mean = torch.tensor(meta.mean).view(1, 3, 1, 1, 1)
-    std = torch.tensor(meta.std).view(1, 3, 1, 1, 1)
     start = time.perf_counter()
     with av.open(str(video)) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
@@ -336,7 +335,8 @@ def _seed_baseline(video: Path, loaded):
         ])
         x = torch.from_numpy(clip).permute(3, 0, 1, 2)[None].float() / 255
         with torch.no_grad():
-            probs.append(torch.softmax(loaded.model((x - mean) / std), dim=1)[0].numpy())
+            x = normalise_clips(x, meta.mean, meta.std, meta.standardise_clips)
+            probs.append(torch.softmax(loaded.model(x), dim=1)[0].numpy())
     return time.perf_counter() - start, np.stack(probs)
 
 
@@ -357,7 +357,8 @@ def _finetune_throughput(work: Path, video: Path, frame_count: int, seconds: flo
     from actdesk.ml.checkpoints import load_model
     from actdesk.ml.finetune import TRAIN, SourceVideo, TrainingSource, decode_training_data, finetune, \
         finetune_config
-    from actdesk.ml.training import EpochReport, normalise_clips, to_unit_range
+    from actdesk.ml.preprocess import normalise_clips, to_unit_range
+    from actdesk.ml.training import EpochReport
     from actdesk.synth import synth_truth
 
     loaded = load_model(checkpoint, device="cpu")
@@ -383,7 +384,8 @@ def _finetune_throughput(work: Path, video: Path, frame_count: int, seconds: flo
     targets = torch.from_numpy(data.labels_at(videos, frames))
     batches = [(normalise_clips(to_unit_range(data.clips(videos[i:i + config.batch_size],
                                                          frames[i:i + config.batch_size]), torch.device("cpu")),
-                                meta.mean, meta.std), targets[i:i + config.batch_size])
+                                meta.mean, meta.std, meta.standardise_clips),
+                targets[i:i + config.batch_size])
                for i in range(0, len(frames), config.batch_size)]
     model = loaded.model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

@@ -102,7 +102,8 @@ def _train_synthetic(args: argparse.Namespace) -> int:
     history = []
     with progress_bar(f"training {spec.name}", unit="batch", quiet=args.quiet) as progress:
         for report in train_model(model, train, val, labels=ACTIONS, mean=spec.mean, std=spec.std,
-                                  config=config, device=device, progress=progress):
+                                  standardise=spec.standardise_clips, config=config, device=device,
+                                  progress=progress):
             history.append(report)
             print(f"epoch {report.epoch:2d}/{report.epochs}  loss {report.train_loss:.3f}  "
                   f"acc {report.train_acc:.3f}  val loss {report.val_loss:.3f}  val acc {report.val_acc:.3f}  "

@@ -15,7 +15,7 @@ import json
 import math
 import os
 import struct
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,8 @@ class CheckpointMeta:
     frame_step: int = 1
     mean: tuple[float, float, float] = (0.45, 0.45, 0.45)
     std: tuple[float, float, float] = (0.225, 0.225, 0.225)
+    standardise_clips: bool = False
+    """Standardise each clip after ``mean``/``std`` (:attr:`ModelSpec.standardise_clips`)."""
     arch_version: str = "1"
     app_version: str = ""
     created: str = ""
@@ -83,7 +85,8 @@ class CheckpointMeta:
 
         return cls(
             architecture=spec.name, labels=tuple(labels), clip_len=spec.clip_len, size=spec.size,
-            frame_step=spec.frame_step, mean=spec.mean, std=spec.std, arch_version=spec.version,
+            frame_step=spec.frame_step, mean=spec.mean, std=spec.std,
+            standardise_clips=spec.standardise_clips, arch_version=spec.version,
             app_version=__version__, created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             provenance=dict(provenance or {}), metrics=dict(metrics or {}),
         )
@@ -111,6 +114,8 @@ class CheckpointMeta:
             raise ValueError("mean and std must have 3 values (R, G, B)")
         if not all(math.isfinite(v) for v in self.mean) or not all(math.isfinite(v) and v > 0 for v in self.std):
             raise ValueError(f"mean must be finite and std positive, got {self.mean}, {self.std}")
+        if not isinstance(self.standardise_clips, bool):
+            raise ValueError(f"standardise_clips must be true or false, got {self.standardise_clips!r}")
         for name in ("provenance", "metrics"):
             value = getattr(self, name)
             if not isinstance(value, dict):
@@ -398,11 +403,23 @@ def _import_foreign(path: Path, manager: "PluginManager", spec: "ModelSpec", kin
     except PluginError as e:
         raise CheckpointError(path, f"not an actdesk checkpoint but {kind}; importing it through plugin "
                                     f"{e.plugin!r} failed: {e.problem}") from None
+    # The input the imported weights expect overrides the spec's (say torchvision's 16 frames at
+    # 112x112 where the spec trains at 64x64); foreign weights never saw standardised clips.
+    provenance = {"imported_from": path.name}
+    if isinstance(result.get("source"), dict):
+        provenance["source"] = result["source"]
     try:
-        meta = CheckpointMeta.for_spec(spec, result["labels"], provenance={"imported_from": path.name})
-    except ValueError as e:
-        raise PluginError(spec.plugin or spec.name, f"import_weights returned unusable labels for {path}: {e}") from None
+        meta = CheckpointMeta.for_spec(spec, result["labels"], provenance=provenance)
+        meta = replace(meta, standardise_clips=bool(result.get("standardise_clips", False)),
+                       **{k: tuple(result[k]) if k in ("size", "mean", "std") else result[k]
+                          for k in _IMPORTED_INPUT if k in result})
+    except (TypeError, ValueError) as e:
+        raise PluginError(spec.plugin or spec.name, f"import_weights returned unusable metadata for {path}: {e}") from None
     return result["state_dict"], meta
+
+
+_IMPORTED_INPUT = ("clip_len", "frame_step", "size", "mean", "std")
+"""Keys of an ``actdesk_import_weights`` result that say what input the weights expect."""
 
 
 def _load_weights(path: Path, model: "torch.nn.Module", state_dict: dict, meta: CheckpointMeta, spec: "ModelSpec") -> None:

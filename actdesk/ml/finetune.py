@@ -571,7 +571,7 @@ def plan_run(
         model=name, labels=labels, init=str(init_path) if init_path is not None else None,
         init_labels=tuple(base_labels), kept_rows=tuple(kept),
         sampling={"size": list(meta.size), "clip_len": meta.clip_len, "frame_step": meta.frame_step,
-                  "mean": list(meta.mean), "std": list(meta.std)},
+                  "mean": list(meta.mean), "std": list(meta.std), "standardise_clips": meta.standardise_clips},
         config=config, splits=splits, fingerprint=data_fingerprint(labelled_videos(source, labels), source, splits),
         no_flip=tuple(dict.fromkeys([*inherited_no_flip, *no_flip])),
         source={"kind": source.kind, "path": str(source.path), **source.options},
@@ -824,7 +824,8 @@ def finetune(
     # The metadata every checkpoint of this run gets: the initial checkpoint's sampling and normalisation.
     base_meta = replace(CheckpointMeta.for_spec(spec, plan.labels), size=tuple(plan.sampling["size"]),
                         clip_len=plan.sampling["clip_len"], frame_step=plan.sampling["frame_step"],
-                        mean=tuple(plan.sampling["mean"]), std=tuple(plan.sampling["std"]))
+                        mean=tuple(plan.sampling["mean"]), std=tuple(plan.sampling["std"]),
+                        standardise_clips=bool(plan.sampling.get("standardise_clips", False)))
     try:
         data = decode_training_data(source, plan.labels, base_meta, splits=plan.splits, progress=progress,
                                     should_stop=should_stop)
@@ -840,8 +841,8 @@ def finetune(
         train = MirrorWhereAllowed(data.train, np.array([label not in plan.no_flip for label in plan.labels]))
         config = replace(config, augmentation=replace(config.augmentation, flip=False))
     epochs_run = train_model(net, train, data.val, labels=plan.labels, mean=base_meta.mean, std=base_meta.std,
-                             config=config, state=state, device=torch_device, progress=progress,
-                             should_stop=should_stop)
+                             standardise=base_meta.standardise_clips, config=config, state=state,
+                             device=torch_device, progress=progress, should_stop=should_stop)
     with mixed_precision(net, torch_device.type, autocast_dtype(torch_device, spec)), contextlib.closing(epochs_run):
         for report in epochs_run:
             save_training_state(run_dir / STATE_FILE, state)

@@ -31,6 +31,7 @@ from actdesk.media import ClipSampling, VideoInfo, VideoReader, clip_centers, it
 from actdesk.ml.checkpoints import LoadedModel
 from actdesk.ml.device import autocast_dtype, configure_threads, select_device
 from actdesk.ml.postprocess import DEFAULT_MIN_FRAMES, DEFAULT_SMOOTH_FRAMES, scores_to_segments
+from actdesk.ml.preprocess import standardise_clips
 from actdesk.plugins import check_model_output
 
 PREFETCH_BATCHES = 2
@@ -263,6 +264,7 @@ class _Forward:
         # (x/255 - mean)/std folded into one multiply and one subtract.
         self._scale = 1.0 / (255.0 * std)
         self._shift = mean / std
+        self._standardise = meta.standardise_clips
         self._helper: _Helper | None = None
         if timeout_s is not None:
             if timeout_s <= 0:
@@ -292,7 +294,10 @@ class _Forward:
                     else contextlib.nullcontext())
         with torch.inference_mode():
             x = clips.to(device, non_blocking=True).permute(0, 4, 1, 2, 3)  # [B, 3, T, H, W]
-            x = x.float().mul_(self._scale).sub_(self._shift).contiguous(memory_format=self._memory_format)
+            x = x.float().mul_(self._scale).sub_(self._shift)
+            if self._standardise:
+                x = standardise_clips(x)
+            x = x.contiguous(memory_format=self._memory_format)
             try:
                 with autocast:
                     return self._loaded.model(x)

@@ -35,6 +35,7 @@ from actdesk.errors import ActdeskError
 from actdesk.ml.datasets import ClipDataset
 from actdesk.ml.device import available_cores, select_device
 from actdesk.ml.metrics import ClassScores, confusion_matrix, per_class_scores
+from actdesk.ml.preprocess import normalise_clips, to_unit_range
 
 if TYPE_CHECKING:
     from actdesk.plugins.spec import ModelSpec
@@ -155,19 +156,6 @@ class TrainingState:
     finished: bool = False
 
 
-def normalise_clips(clips: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    """Model input ``[B, 3, T, H, W]`` from clips in [0, 1] ``[B, 3, T, H, W]``: ``(x - mean) / std``."""
-    m = torch.tensor(mean, dtype=clips.dtype, device=clips.device).view(1, 3, 1, 1, 1)
-    s = torch.tensor(std, dtype=clips.dtype, device=clips.device).view(1, 3, 1, 1, 1)
-    return (clips - m) / s
-
-
-def to_unit_range(clips: np.ndarray, device: torch.device) -> torch.Tensor:
-    """uint8 clips ``[B, T, H, W, 3]`` → float ``[B, 3, T, H, W]`` in [0, 1] on ``device``."""
-    x = torch.from_numpy(clips).to(device)
-    return x.permute(0, 4, 1, 2, 3).float().div_(255.0)
-
-
 def augment_clips(x: torch.Tensor, aug: Augmentation, generator: torch.Generator) -> torch.Tensor:
     """Apply ``aug`` to clips in [0, 1] ``[B, 3, T, H, W]``; every frame of a clip changes alike."""
     b, c, t, h, w = x.shape
@@ -200,6 +188,7 @@ def train_model(
     labels: Sequence[str],
     mean: Sequence[float],
     std: Sequence[float],
+    standardise: bool = False,
     config: TrainingConfig = TrainingConfig(),
     state: TrainingState | None = None,
     device: str | torch.device = "cpu",
@@ -208,8 +197,8 @@ def train_model(
 ) -> Iterator[EpochReport]:
     """Train ``model`` (logits over ``labels``) in place; yield an :class:`EpochReport` per epoch.
 
-    ``mean``/``std`` normalise inputs as at inference (the model's spec or
-    checkpoint). ``state`` (optional) is updated after every epoch; passing a
+    ``mean``/``std``/``standardise`` normalise inputs as at inference (the
+    model's spec or checkpoint: :func:`actdesk.ml.preprocess.normalise_clips`). ``state`` (optional) is updated after every epoch; passing a
     state from a stopped run resumes it. When training ends, stops early or
     ``should_stop()`` turns True, the model holds the best epoch's weights
     (validation accuracy, then loss) and the generator returns.
@@ -257,7 +246,7 @@ def train_model(
                 x = augment_clips(to_unit_range(train.clips(videos[pick], frames[pick]), torch_device),
                                   config.augmentation, generator)
                 targets = torch.from_numpy(targets_all[pick]).to(torch_device)
-                logits = model(normalise_clips(x, mean, std))
+                logits = model(normalise_clips(x, mean, std, standardise))
                 loss = F.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -273,7 +262,8 @@ def train_model(
             val_loss, val_acc = float("nan"), float("nan")
             confusion = np.zeros((num_classes, num_classes), np.int64)
             if has_val:
-                scored = evaluate_clips(model, val, mean=mean, std=std, num_classes=num_classes,
+                scored = evaluate_clips(model, val, mean=mean, std=std, standardise=standardise,
+                                        num_classes=num_classes,
                                         stride=config.val_stride, batch_size=config.batch_size,
                                         device=torch_device, should_stop=should_stop)
                 if scored is None:
@@ -313,6 +303,7 @@ def evaluate_clips(
     *,
     mean: Sequence[float],
     std: Sequence[float],
+    standardise: bool = False,
     num_classes: int,
     stride: int = 1,
     batch_size: int = 32,
@@ -330,7 +321,8 @@ def evaluate_clips(
             if should_stop():
                 return None
             pick = slice(start, start + batch_size)
-            x = normalise_clips(to_unit_range(data.clips(videos[pick], frames[pick]), device), mean, std)
+            x = normalise_clips(to_unit_range(data.clips(videos[pick], frames[pick]), device),
+                                mean, std, standardise)
             logits = model(x)
             targets = torch.from_numpy(targets_all[pick]).to(device)
             loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))

@@ -60,7 +60,10 @@ def actdesk_import_weights(spec: "ModelSpec", path: Path) -> "dict[str, Any] | N
 
     :param spec: the model the weights are for.
     :param path: the file the user chose.
-    :returns: ``{"state_dict": ..., "labels": [...]}`` matching ``actdesk_build_model(spec, len(labels))``.
+    :returns: ``{"state_dict": ..., "labels": [...]}`` matching ``actdesk_build_model(spec, len(labels))``,
+        plus, where the weights expect other input than ``spec`` declares, any of ``clip_len``,
+        ``frame_step``, ``size``, ``mean``, ``std`` and ``standardise_clips`` (default False), and
+        optionally ``source`` (a JSON-ready dict kept in the checkpoint's provenance).
     """
 
 

@@ -36,6 +36,8 @@ def spec_problems(spec: object) -> list[str]:
             problems.append(f"{field} {values!r} is not 3 numbers (one per RGB channel)")
     if isinstance(spec.std, tuple) and any(isinstance(v, (int, float)) and v <= 0 for v in spec.std):
         problems.append(f"std {spec.std!r} has a value <= 0")
+    if not isinstance(spec.standardise_clips, bool):
+        problems.append(f"standardise_clips {spec.standardise_clips!r} is not True or False")
     if not isinstance(spec.head, str) or not spec.head:
         problems.append("head is empty (the dotted path of the final nn.Linear)")
     if not isinstance(spec.train_defaults, dict):

@@ -10,7 +10,8 @@ class ModelSpec:
     """Metadata of one model architecture, registered by a plugin.
 
     The model built for a spec takes a float tensor ``[batch, 3, clip_len, H, W]``
-    (RGB, values ``(x/255 - mean) / std``) and returns logits ``[batch, num_classes]``
+    (RGB, values ``(x/255 - mean) / std``, then each clip standardised when
+    ``standardise_clips`` is set) and returns logits ``[batch, num_classes]``
     for the *centre* frame of the clip. Clips are sampled every ``frame_step``
     source frames, so a clip spans ``(clip_len - 1) * frame_step + 1`` frames.
     """
@@ -27,6 +28,11 @@ class ModelSpec:
     """Take every ``frame_step``-th source frame when building a clip."""
     mean: tuple[float, float, float] = (0.45, 0.45, 0.45)
     std: tuple[float, float, float] = (0.225, 0.225, 0.225)
+    standardise_clips: bool = False
+    """Scale each clip to zero mean and unit variance per colour channel (over its frames and
+    pixels) after ``mean``/``std``. Models trained from scratch on footage whose colours vary
+    from video to video learn the motion many times faster with it; leave it off for weights
+    trained on ``mean``/``std`` input alone (torchvision's)."""
     head: str = "classifier"
     """Dotted attribute path of the final ``nn.Linear``; replaced when fine-tuning changes the label set."""
     supports_amp: bool = True

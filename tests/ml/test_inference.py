@@ -3,6 +3,7 @@ stride and batch, prompt stopping without stray threads, and containment of brok
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -53,8 +54,11 @@ def test_stride_and_batch_do_not_change_window_probabilities(tiny_video, tiny_mo
     np.testing.assert_allclose(probs_b[centers_a], probs_a, atol=1e-5)
 
 
-def test_probabilities_match_the_model_on_hand_built_clips(tiny_video, tiny_model):
+@pytest.mark.parametrize("standardise", [False, True])
+def test_probabilities_match_the_model_on_hand_built_clips(tiny_video, tiny_model, standardise):
     """The pipeline feeds the clip layout, normalisation and frame order the spec describes."""
+    tiny_model = dataclasses.replace(tiny_model, meta=dataclasses.replace(tiny_model.meta,
+                                                                          standardise_clips=standardise))
     meta = tiny_model.meta
     centers, probs = collect(label_video(tiny_video, tiny_model, stride=7, batch=3))
     mean = torch.tensor(meta.mean).view(1, 3, 1, 1, 1)
@@ -64,8 +68,12 @@ def test_probabilities_match_the_model_on_hand_built_clips(tiny_video, tiny_mode
             frames = [reader.read(int(np.clip(center + (i - meta.clip_len // 2) * meta.frame_step, 0, FRAMES - 1)),
                                   size=meta.size) for i in range(meta.clip_len)]
             clip = torch.from_numpy(np.stack(frames)).permute(3, 0, 1, 2)[None].float() / 255
+            x = (clip - mean) / std
+            if standardise:  # each colour channel of the clip to mean 0, standard deviation 1
+                flat = x.reshape(3, -1)
+                x = (x - flat.mean(1).view(1, 3, 1, 1, 1)) / (flat.std(1).view(1, 3, 1, 1, 1) + 1e-3)
             with torch.no_grad():
-                expected = torch.softmax(tiny_model.model((clip - mean) / std), dim=1)[0].numpy()
+                expected = torch.softmax(tiny_model.model(x), dim=1)[0].numpy()
             np.testing.assert_allclose(probs[row], expected, atol=1e-5, err_msg=f"centre {center}")
 
 

@@ -23,6 +23,7 @@ SPEC = ModelSpec(
     clip_len=16,
     size=(48, 48),
     frame_step=2,
+    standardise_clips=True,
     head="head",
     version="1",
     seed="shared/seeds/000 (github.com/.../Action-Recgontion-: 3D-CNN + attention + DNN)",

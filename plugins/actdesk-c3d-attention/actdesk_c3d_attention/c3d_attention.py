@@ -1,7 +1,8 @@
 """The c3d-attention architecture (seed 000): one 3D convolution, an attention gate, dense layers.
 
 Block structure as the seed describes it: 16-frame RGB clip (preprocessed:
-each clip standardised per colour channel) → 3D convolution of
+each clip standardised per colour channel, which the app does before the
+model because the spec sets ``standardise_clips``) → 3D convolution of
 64 channels + ReLU → attention gate (sigmoid of a convolution over those
 features, multiplied elementwise with them) → 3D average pooling → fully
 connected layers with ReLU and dropout 0.25 → class scores.
@@ -18,25 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["AttentionGate", "C3DAttention", "ClipStandardisation", "c3d_attention"]
-
-
-class ClipStandardisation(nn.Module):
-    """Scale each colour channel of each clip to zero mean and unit variance (over frames and pixels).
-
-    Part of the seed's preprocessing step: without it the colours of background
-    and figure, which differ from video to video, dominate the features and
-    the network learns the pose many times slower.
-    """
-
-    def __init__(self, eps: float = 1e-3):
-        super().__init__()
-        self.eps = eps
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = x.mean(dim=(2, 3, 4), keepdim=True)
-        std = x.std(dim=(2, 3, 4), keepdim=True)
-        return (x - mean) / (std + self.eps)
+__all__ = ["AttentionGate", "C3DAttention", "c3d_attention"]
 
 
 class AttentionGate(nn.Module):
@@ -70,7 +53,6 @@ class C3DAttention(nn.Module):
         if num_classes < 1:
             raise ValueError(f"num_classes must be at least 1, got {num_classes}")
         padding = tuple(k // 2 for k in conv_kernel)
-        self.standardise = ClipStandardisation()
         self.conv = nn.Sequential(
             nn.Conv3d(3, channels, conv_kernel, stride=conv_stride, padding=padding),
             nn.ReLU(inplace=True),
@@ -98,7 +80,7 @@ class C3DAttention(nn.Module):
         nn.init.normal_(self.head.weight, std=0.01)
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        features = self.attention(self.conv(self.standardise(clips)))
+        features = self.attention(self.conv(clips))
         return self.head(self.fc(self.pool(features)))
 
 

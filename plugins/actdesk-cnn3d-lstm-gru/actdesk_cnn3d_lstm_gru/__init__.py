@@ -22,6 +22,7 @@ SPEC = ModelSpec(
     clip_len=16,
     size=(64, 64),
     frame_step=2,
+    standardise_clips=True,
     head="classifier",
     seed="shared/seeds/002 (Action Recognition: hybrid 3D CNN + LSTM + GRU on UCF101/HMDB51)",
     paper="Hochreiter & Schmidhuber, Long Short-Term Memory, 1997; Cho et al., Learning Phrase "

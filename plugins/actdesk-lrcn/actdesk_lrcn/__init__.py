@@ -22,6 +22,7 @@ SPEC = ModelSpec(
     clip_len=16,
     size=(64, 64),
     frame_step=2,
+    standardise_clips=True,
     head="classifier",
     seed="shared/seeds/003 (Human-Action-Recognition-using-LRCN, UCF50)",
     paper="Donahue et al., Long-term Recurrent Convolutional Networks for Visual Recognition "

@@ -28,6 +28,7 @@ SPEC = ModelSpec(
     clip_len=16,
     size=(64, 64),
     frame_step=2,
+    standardise_clips=True,
     # ImageNet's normalisation, which the MnasNet backbone weights expect.
     mean=(0.485, 0.456, 0.406),
     std=(0.229, 0.224, 0.225),

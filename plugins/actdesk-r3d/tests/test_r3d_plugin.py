@@ -101,6 +101,12 @@ def test_load_model_imports_the_pth(manager, r3d_18_file):
     path, _ = r3d_18_file
     loaded = load_model(path, manager=manager, device="cpu", architecture="r3d-18")
     assert len(loaded.meta.labels) == 400 and loaded.meta.labels[-1] == KINETICS.meta["categories"][-1]
+    # Labelling feeds the weights torchvision's input, not the spec's (which is for training from scratch).
+    meta = loaded.meta
+    assert (meta.clip_len, meta.frame_step, meta.size, meta.standardise_clips) == (16, 2, (112, 112), False)
+    assert loaded.spec.standardise_clips and loaded.spec.size == (64, 64)
+    assert meta.std == pytest.approx((0.22803, 0.22145, 0.216989))
+    assert meta.provenance["source"]["weights"].endswith("KINETICS400_V1")
 
 
 def test_hash_prefix_in_the_name_must_match(manager, r3d_18_file, tmp_path):
