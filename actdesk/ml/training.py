@@ -198,8 +198,9 @@ def train_model(
     """Train ``model`` (logits over ``labels``) in place; yield an :class:`EpochReport` per epoch.
 
     ``mean``/``std``/``standardise`` normalise inputs as at inference (the
-    model's spec or checkpoint: :func:`actdesk.ml.preprocess.normalise_clips`). ``state`` (optional) is updated after every epoch; passing a
-    state from a stopped run resumes it. When training ends, stops early or
+    model's spec or checkpoint: :func:`actdesk.ml.preprocess.normalise_clips`).
+    ``state`` (optional) is updated after every epoch; passing a state from a
+    stopped run resumes it. When training ends, stops early or
     ``should_stop()`` turns True, the model holds the best epoch's weights
     (validation accuracy, then loss) and the generator returns.
     ``progress(done_batches, total_batches, message)`` is called per batch.
