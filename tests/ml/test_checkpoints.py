@@ -62,6 +62,14 @@ def test_metadata_json_round_trip_and_validation():
     meta = CheckpointMeta("m", ("a", "b"), clip_len=8, size=(32, 48), frame_step=2,
                           provenance={"data": "x"}, metrics={"f1@50": 0.9})
     assert CheckpointMeta.from_json(meta.to_json()) == meta
+    standardised = CheckpointMeta("m", ("a",), clip_len=8, size=(32, 48), standardise_clips=True)
+    assert CheckpointMeta.from_json(standardised.to_json()).standardise_clips is True
+    # Files written before the setting existed load as not standardised.
+    older = json.loads(standardised.to_json())
+    del older["standardise_clips"]
+    assert CheckpointMeta.from_json(json.dumps(older)).standardise_clips is False
+    with pytest.raises(ValueError, match="standardise_clips must be true or false"):
+        CheckpointMeta("m", ("a",), clip_len=8, size=(32, 48), standardise_clips=1)
     with pytest.raises(ValueError, match="twice"):
         CheckpointMeta("m", ("a", "a"), clip_len=8, size=(32, 48))
     with pytest.raises(ValueError, match="clip_len"):

@@ -258,12 +258,13 @@ def test_registry_refuses_duplicates_and_incomplete_specs():
     with pytest.raises(PluginError) as info:
         registry.for_plugin("second").add(spec)
     assert str(info.value) == "plugin 'second': model name 'm-1' is already registered by plugin 'first'"
-    bad = ModelSpec(name="Bad_Name", title="", clip_len=0, size=(8,), mean=(0.5,), std=(0.0, 1.0, 1.0))
+    bad = ModelSpec(name="Bad_Name", title="", clip_len=0, size=(8,), mean=(0.5,), std=(0.0, 1.0, 1.0),
+                    standardise_clips="yes")
     with pytest.raises(PluginError) as info:
         registry.for_plugin("third").add(bad)
     message = str(info.value)
     for part in ("plugin 'third'", "name 'Bad_Name'", "title is empty", "clip_len 0", "size (8,)",
-                 "mean (0.5,)", "std (0.0, 1.0, 1.0) has a value <= 0"):
+                 "mean (0.5,)", "std (0.0, 1.0, 1.0) has a value <= 0", "standardise_clips 'yes' is not True or False"):
         assert part in message
     with pytest.raises(PluginError, match="expected a ModelSpec, got dict"):
         registry.for_plugin("fourth").add({"name": "x"})
