@@ -11,13 +11,20 @@ from actdesk.core.tasks import ProgressFn
 
 @contextlib.contextmanager
 def progress_bar(description: str, *, unit: str = "it", quiet: bool = False) -> Iterator[ProgressFn]:
-    """Yield a ``progress(done, total, message)`` callable drawing a bar on stderr."""
+    """Yield a ``progress(done, total, message)`` callable drawing a bar on stderr.
+
+    The bar appears at the first progress report, so work that fails before it
+    starts (a missing file, a bad checkpoint) prints its error without an empty bar.
+    """
     from tqdm import tqdm
 
-    bar = tqdm(desc=description, unit=unit, file=sys.stderr, disable=quiet, mininterval=0.5,
-               dynamic_ncols=True, leave=True)
+    bar: tqdm | None = None
 
     def progress(done: int, total: int, message: str = "") -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(desc=description, unit=unit, file=sys.stderr, disable=quiet, mininterval=0.5,
+                       dynamic_ncols=True, leave=True)
         if total and bar.total != total:
             bar.total = total
         bar.n = done
@@ -28,4 +35,5 @@ def progress_bar(description: str, *, unit: str = "it", quiet: bool = False) -> 
     try:
         yield progress
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()

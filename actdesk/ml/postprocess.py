@@ -4,13 +4,16 @@ A model scores the centre frame of each clip, every ``stride`` frames. Here the
 scores are interpolated to every frame, smoothed over time, and cut into
 segments at frame resolution: argmax per frame, equal neighbours merged, runs
 shorter than ``min_frames`` absorbed into the neighbour the model finds more
-likely there. Pure numpy, no torch, so the GUI can call it on partial results.
+likely there. Pure numpy, no torch, so the GUI can call it on partial results;
+:class:`StreamingCut` does that for a running model, handing out only segments
+that will not change any more.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -148,6 +151,70 @@ def partial_segments(
         smooth_window=smooth_window, min_frames=min_frames, source=source, video=video,
     )
     return segments
+
+
+@dataclass
+class StreamingCut:
+    """Cuts window scores into segments while they arrive.
+
+    The cut of the scores so far (``partial_segments``) can still change near
+    its end: smoothing reaches ``smooth_window // 2`` frames, and a short run
+    there may yet be absorbed. Segments ending more than ``smooth_window +
+    min_frames`` frames before the last scored centre, and not among the last
+    two, are handed out as final. At the end the whole-video cut supplies the
+    rest, clipped to start where the handed-out part ends.
+    """
+
+    labels: tuple[str, ...]
+    times_s: np.ndarray
+    end_time_s: float
+    source: str = ""
+    video: str = ""
+    smooth_window: int = DEFAULT_SMOOTH_FRAMES
+    min_frames: int = DEFAULT_MIN_FRAMES
+    committed_end: int = 0
+    _centers: list[np.ndarray] = field(default_factory=list)
+    _probs: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, centers: np.ndarray, probs: np.ndarray) -> None:
+        self._centers.append(np.asarray(centers, np.int64))
+        self._probs.append(np.asarray(probs, np.float32))
+
+    def _scores(self) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._centers) > 1:
+            self._centers = [np.concatenate(self._centers)]
+            self._probs = [np.concatenate(self._probs)]
+        return self._centers[0], self._probs[0]
+
+    def stable(self) -> list[Segment]:
+        """Segments that became final since the last call."""
+        if not self._centers:
+            return []
+        centers, probs = self._scores()
+        cut = partial_segments(centers, probs, self.labels, self.times_s, self.end_time_s,
+                               smooth_window=self.smooth_window, min_frames=self.min_frames,
+                               source=self.source, video=self.video)
+        settled_before = int(centers[-1]) + 1 - (self.smooth_window + self.min_frames)
+        return self._take([s for s in cut[:-2] if s.end_frame <= settled_before])
+
+    def finish(self) -> tuple[list[Segment], np.ndarray]:
+        """The rest of the segments from the whole-video cut, and the smoothed frame probabilities."""
+        centers, probs = self._scores()
+        segments, frame_probs = scores_to_segments(
+            centers, probs, self.labels, self.times_s, self.end_time_s,
+            smooth_window=self.smooth_window, min_frames=self.min_frames, source=self.source, video=self.video)
+        return self._take(segments), frame_probs
+
+    def _take(self, segments: list[Segment]) -> list[Segment]:
+        out = []
+        for s in segments:
+            if s.end_frame <= self.committed_end:
+                continue
+            if s.start_frame < self.committed_end:
+                s = s.with_(start_frame=self.committed_end, start_s=float(self.times_s[self.committed_end]))
+            out.append(s)
+            self.committed_end = s.end_frame
+        return out
 
 
 def _runs(classes: np.ndarray) -> list[list[int]]:

@@ -245,3 +245,16 @@ def test_device_and_thread_settings():
         torch.set_num_threads(before)
     spec = ModelSpec(name="m", title="m", clip_len=4, size=(16, 16))
     assert autocast_dtype(torch.device("cpu"), spec) is None
+
+
+def test_label_command_on_a_missing_video_prints_only_the_error(tmp_path, tiny_checkpoint, cli_plugins, capsys):
+    # Not --quiet: the progress bar must not be drawn for work that never started.
+    from actdesk.cli import main
+
+    missing = tmp_path / "no-such-video.mp4"
+    code = main(["label", str(missing), "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / "p.csv")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("actdesk: error: ") and "no-such-video.mp4" in err
+    assert "labelling" not in err and "Traceback" not in err
+    assert not (tmp_path / "p.csv").exists()
