@@ -410,9 +410,10 @@ def _import_foreign(path: Path, manager: "PluginManager", spec: "ModelSpec", kin
         provenance["source"] = result["source"]
     try:
         meta = CheckpointMeta.for_spec(spec, result["labels"], provenance=provenance)
-        meta = replace(meta, standardise_clips=bool(result.get("standardise_clips", False)),
+        meta = replace(meta, standardise_clips=result.get("standardise_clips", False),
                        **{k: tuple(result[k]) if k in ("size", "mean", "std") else result[k]
                           for k in _IMPORTED_INPUT if k in result})
+        meta.validate()
     except (TypeError, ValueError) as e:
         raise PluginError(spec.plugin or spec.name, f"import_weights returned unusable metadata for {path}: {e}") from None
     return result["state_dict"], meta

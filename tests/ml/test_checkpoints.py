@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from actdesk.errors import CheckpointError
+from actdesk.errors import CheckpointError, PluginError
 from actdesk.ml.checkpoints import (
     CheckpointMeta,
     load_checkpoint,
@@ -135,6 +135,37 @@ def test_foreign_weights_are_imported_through_the_plugin(tmp_path, test_plugins)
     assert loaded.meta.labels == ("x", "y")
     assert loaded.meta.provenance == {"imported_from": "other.testweights"}
     assert torch.equal(loaded.model.classifier.weight, net.classifier.weight)
+
+
+def test_input_settings_of_imported_weights_are_kept(tmp_path, test_plugins):
+    net = test_plugins.build_model("test-good", 2)
+    path = tmp_path / "other.testweights"
+    settings = {"clip_len": 6, "frame_step": 3, "size": [20, 24], "standardise_clips": True}
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path),
+              metadata={"labels": "x,y", "input": json.dumps(settings)})
+    meta = load_model(path, manager=test_plugins, architecture="test-good").meta
+    assert (meta.clip_len, meta.frame_step, meta.size, meta.standardise_clips) == (6, 3, (20, 24), True)
+
+
+@pytest.mark.parametrize("settings, problem", [
+    ({"clip_len": -3}, "clip_len must be a positive integer, got -3"),
+    ({"frame_step": "2"}, "frame_step must be a positive integer, got '2'"),
+    ({"size": [0, 8]}, "size must be (height, width) in pixels"),
+    ({"std": [0.2, 0.0, 0.2]}, "std positive"),
+    ({"standardise_clips": "yes"}, "standardise_clips must be true or false, got 'yes'"),
+    ({"labels": ["x", "x"]}, "labels contains a name twice"),
+])
+def test_unusable_metadata_from_a_plugins_import_names_the_plugin_and_the_field(tmp_path, test_plugins,
+                                                                                 settings, problem):
+    net = test_plugins.build_model("test-good", 2)
+    path = tmp_path / "odd.testweights"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path),
+              metadata={"labels": "x,y", "input": json.dumps(settings)})
+    with pytest.raises(PluginError) as e:
+        load_model(path, manager=test_plugins, architecture="test-good")
+    message = str(e.value)
+    assert "actdesk_testplugin_good" in message and "odd.testweights" in message
+    assert problem in message
 
 
 def test_truncated_file(tiny_checkpoint):

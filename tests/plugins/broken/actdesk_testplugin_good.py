@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 from actdesk.plugins import ModelSpec, hookimpl
@@ -32,5 +34,8 @@ def actdesk_import_weights(spec, path: Path):
 
     with safe_open(str(path), framework="pt") as f:
         state_dict = {key: f.get_tensor(key) for key in f.keys()}
-        labels = f.metadata()["labels"].split(",")
-    return {"state_dict": state_dict, "labels": labels}
+        metadata = f.metadata()
+    # Optional "input": JSON of the input settings the weights expect (clip_len, size, ...),
+    # passed through unchecked so tests can hand the app bad values.
+    return {"state_dict": state_dict, "labels": metadata["labels"].split(","),
+            **json.loads(metadata.get("input", "{}"))}
