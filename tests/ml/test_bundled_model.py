@@ -20,11 +20,6 @@ from actdesk.synth import ACTIONS, check_seed, generate_video
 EVAL_SEEDS = (31001, 31002)
 SECONDS = 60
 
-# The shipped checkpoint is a short run (resources/models/README.md) that misses the goal; strict, so a
-# checkpoint that meets it turns these into errors and the mark gets removed (issue 2 stays open until then).
-BELOW_GOAL = pytest.mark.xfail(strict=True, reason="bundled checkpoint is a short run below the issue-2 goal; "
-                               "see resources/models/README.md")
-
 
 @pytest.fixture(scope="module")
 def evaluation(tmp_path_factory):
@@ -47,19 +42,16 @@ def test_bundled_checkpoint_describes_itself(evaluation):
     assert meta.provenance["data"] == "synthetic" and meta.provenance["recipe"] == "bundled"
 
 
-@BELOW_GOAL
 def test_bundled_model_frame_accuracy(evaluation):
     _, result = evaluation
     assert result.frame_accuracy >= 0.95, result.to_dict()["per_class"]
 
 
-@BELOW_GOAL
 def test_bundled_model_f1_at_50(evaluation):
     _, result = evaluation
     assert result.f1[0.5] >= 0.90, (result.f1, result.edit)
 
 
-@BELOW_GOAL
 def test_bundled_model_tells_sit_down_from_stand_up(evaluation):
     # The two are the same frames in opposite order: only a model that uses time separates them.
     _, result = evaluation
