@@ -31,11 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """``"320x240"`` -> ``(320, 240)``; anything else raises ActdeskError."""
+def parse_size(text: str, option: str = "--size") -> tuple[int, int]:
+    """``"320x240"`` -> ``(320, 240)``; anything else raises ActdeskError naming ``option``."""
     match = _SIZE.fullmatch(text)
-    if not match:
-        raise ActdeskError(f"--size must look like WIDTHxHEIGHT (e.g. 320x240), got {text!r}")
+    if not match or min(int(match.group(1)), int(match.group(2))) < 1:
+        raise ActdeskError(f"{option} must look like WIDTHxHEIGHT (e.g. 320x240), got {text!r}")
     return int(match.group(1)), int(match.group(2))
 
 

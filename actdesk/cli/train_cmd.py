@@ -38,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, help="peak learning rate (default: the model's own)")
     p.add_argument("--seed", type=int, help="seed of initialisation, sampling and augmentation (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    p.add_argument("--clip-size", metavar="WxH",
+                   help="--synthetic: frame size the model sees (default: the model's own; smaller trains faster)")
     p.add_argument("--half", action="store_true", help="store the weights in float16 (half the file size)")
     p.add_argument("--cache", metavar="DIR", help="folder for the generated videos (default: per-user cache)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -48,13 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from actdesk.errors import ActdeskError
+
     if not args.synthetic:
+        if args.clip_size is not None:
+            raise ActdeskError("--clip-size applies to --synthetic training; fine-tuning keeps the input "
+                               "of the checkpoint it starts from")
         from actdesk.ml.finetune import run_finetune_command
 
         return run_finetune_command(args)
     if args.source is not None:
-        from actdesk.errors import ActdeskError
-
         raise ActdeskError("--synthetic trains on generated videos; drop it to fine-tune on " + args.source)
     return _train_synthetic(args)
 
@@ -62,10 +67,12 @@ def run(args: argparse.Namespace) -> int:
 def _train_synthetic(args: argparse.Namespace) -> int:
     import json
     import time
+    from dataclasses import replace
 
     import torch
 
     from actdesk.cli.progress import progress_bar
+    from actdesk.cli.synth_cmd import parse_size
     from actdesk.ml.checkpoints import CheckpointMeta, save_checkpoint
     from actdesk.ml.datasets import ClipDataset, synthetic_videos
     from actdesk.ml.device import select_device
@@ -76,6 +83,10 @@ def _train_synthetic(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     manager = get_plugin_manager()
     spec = manager.spec(args.model)
+    if args.clip_size is not None:
+        # Only the clips and the checkpoint's metadata change: the shipped models pool adaptively.
+        width, height = parse_size(args.clip_size, "--clip-size")
+        spec = replace(spec, size=(height, width))
     recipe = BUNDLED_RECIPE if args.bundled else SyntheticRecipe()
     recipe = recipe.with_overrides(videos=args.videos, val_videos=args.val_videos, seconds=args.seconds)
     overrides = {"epochs": args.epochs, "clips_per_epoch": args.clips, "batch_size": args.batch,

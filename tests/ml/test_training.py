@@ -196,6 +196,28 @@ def test_train_command_writes_a_checkpoint(tmp_path, capsys):
     assert next(loaded.model.parameters()).dtype == torch.float32  # fp16 on disk, cast on load
 
 
+def test_train_command_clip_size_sets_the_input_and_the_metadata(tmp_path, capsys):
+    out = tmp_path / "small.safetensors"
+    code = main(["train", "--synthetic", "--model", "c3d-attention", "--out", str(out), "--videos", "1",
+                 "--val-videos", "1", "--seconds", "2", "--epochs", "1", "--clips", "8", "--batch", "4",
+                 "--clip-size", "40x24", "--device", "cpu", "--quiet", "--cache", str(tmp_path / "cache")])
+    assert code == 0, capsys.readouterr().err
+    loaded = load_model(out)
+    assert loaded.meta.size == (24, 40)  # (height, width), as the model sees it
+
+
+@pytest.mark.parametrize("argv, problem", [
+    (["--synthetic", "--clip-size", "40"], "--clip-size must look like WIDTHxHEIGHT (e.g. 320x240), got '40'"),
+    (["--synthetic", "--clip-size", "0x24"], "--clip-size must look like WIDTHxHEIGHT"),
+    (["project.actdesk", "--clip-size", "40x24"], "--clip-size applies to --synthetic training"),
+])
+def test_train_command_refuses_a_bad_clip_size(tmp_path, capsys, argv, problem):
+    code = main(["train", *argv, "--out", str(tmp_path / "m.safetensors"), "--quiet"])
+    assert code == 2
+    assert problem in capsys.readouterr().err
+    assert not (tmp_path / "m.safetensors").exists()
+
+
 def test_train_command_refuses_unknown_model(tmp_path, capsys):
     code = main(["train", "--synthetic", "--model", "no-such-model", "--out", str(tmp_path / "m.safetensors")])
     assert code == 2
