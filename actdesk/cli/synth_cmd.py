@@ -32,9 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def parse_size(text: str, option: str = "--size") -> tuple[int, int]:
-    """``"320x240"`` -> ``(320, 240)``; anything else raises ActdeskError naming ``option``."""
+    """``"320x240"`` -> ``(320, 240)``; anything else raises ActdeskError naming ``option``.
+
+    Only the form is checked: each caller knows its own range and says it in its own words.
+    """
     match = _SIZE.fullmatch(text)
-    if not match or min(int(match.group(1)), int(match.group(2))) < 1:
+    if not match:
         raise ActdeskError(f"{option} must look like WIDTHxHEIGHT (e.g. 320x240), got {text!r}")
     return int(match.group(1)), int(match.group(2))
 

@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import argparse
 
+from actdesk.errors import ActdeskError
+
+# Smaller frames leave the convolution stacks nothing to see; larger ones are the model's business.
+MIN_CLIP_SIDE = 16
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -50,8 +55,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from actdesk.errors import ActdeskError
-
     if not args.synthetic:
         if args.clip_size is not None:
             raise ActdeskError("--clip-size applies to --synthetic training; fine-tuning keeps the input "
@@ -86,6 +89,8 @@ def _train_synthetic(args: argparse.Namespace) -> int:
     if args.clip_size is not None:
         # Only the clips and the checkpoint's metadata change: the shipped models pool adaptively.
         width, height = parse_size(args.clip_size, "--clip-size")
+        if min(width, height) < MIN_CLIP_SIDE:
+            raise ActdeskError(f"--clip-size {args.clip_size}: width and height must be at least {MIN_CLIP_SIDE} pixels")
         spec = replace(spec, size=(height, width))
     recipe = BUNDLED_RECIPE if args.bundled else SyntheticRecipe()
     recipe = recipe.with_overrides(videos=args.videos, val_videos=args.val_videos, seconds=args.seconds)

@@ -232,7 +232,8 @@ def test_head_replacement_keeps_the_backbone_and_old_rows(tiny_checkpoint, test_
     new.eval()
     clips = torch.randn(2, 3, spec.clip_len, *spec.size)
     with torch.inference_mode():
-        assert torch.equal(new(clips)[:, :3], old(clips))  # old classes work from epoch 0
+        # Same weights, but a 4-row and a 3-row matrix product may take different kernels.
+        torch.testing.assert_close(new(clips)[:, :3], old(clips), rtol=1e-5, atol=1e-6)  # old classes work from epoch 0
 
     reordered = ("kick", "wave", "idle")
     other = test_plugins.build_model("test-good", 3)

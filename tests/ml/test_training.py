@@ -208,7 +208,7 @@ def test_train_command_clip_size_sets_the_input_and_the_metadata(tmp_path, capsy
 
 @pytest.mark.parametrize("argv, problem", [
     (["--synthetic", "--clip-size", "40"], "--clip-size must look like WIDTHxHEIGHT (e.g. 320x240), got '40'"),
-    (["--synthetic", "--clip-size", "0x24"], "--clip-size must look like WIDTHxHEIGHT"),
+    (["--synthetic", "--clip-size", "0x24"], "--clip-size 0x24: width and height must be at least 16 pixels"),
     (["project.actdesk", "--clip-size", "40x24"], "--clip-size applies to --synthetic training"),
 ])
 def test_train_command_refuses_a_bad_clip_size(tmp_path, capsys, argv, problem):
