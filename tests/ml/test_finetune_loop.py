@@ -5,8 +5,8 @@ Start from the bundled model, add the new class ``kick``
 containing it go into a project whose human track holds their truth (the
 "corrected" labels), ``actdesk train PROJECT`` fine-tunes from that project,
 and the new model labels evaluation-seed video (also with kick) through the
-real pipeline at >= 90 % frame accuracy, the new class included. About 7 to
-10 minutes on 2 cores.
+real pipeline at >= 90 % frame accuracy, the new class included. About 5
+minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ FINETUNE_ARGS = ("--epochs", "8", "--clips", "1024")
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(run=False, reason="starts from the bundled model, which is still below its goal "
-                   "(resources/models/README.md); issue 5 open; run with --runxfail")
 def test_fine_tuned_model_labels_a_new_class_on_evaluation_video(tmp_path, monkeypatch, capsys):
     assert NEW_CLASS in EXTRA_ACTIONS
     bundled = bundled_checkpoint()
