@@ -192,9 +192,9 @@ def run_bench(
         minute = video
     else:
         generate_video(minute, seconds=60, seed=VIDEO_SEED, size=VIDEO_SIZE, should_stop=should_stop)
-    ten = _repeat_video(minute, work / "ten-minutes.mp4", RSS_REPEATS)
-    rss_1 = _peak_rss_labelling(minute, checkpoint)
-    rss_10 = _peak_rss_labelling(ten, checkpoint)
+    ten = repeat_video(minute, work / "ten-minutes.mp4", RSS_REPEATS)
+    rss_1 = peak_rss_labelling(minute, checkpoint)
+    rss_10 = peak_rss_labelling(ten, checkpoint)
     report.rows.append(_row(
         "peak RSS: 10-minute / 1-minute video", rss_10 / rss_1, "<= 1.1",
         f"{rss_10 / 1024:.0f} MiB vs {rss_1 / 1024:.0f} MiB (fresh processes, stride {RSS_STRIDE})"))
@@ -409,7 +409,7 @@ def _finetune_throughput(work: Path, video: Path, frame_count: int, seconds: flo
                 f"({clips} clips, batch {config.batch_size}, AdamW, {threads} torch thread(s))")
 
 
-def _repeat_video(src: Path, dst: Path, times: int) -> Path:
+def repeat_video(src: Path, dst: Path, times: int) -> Path:
     """``src`` remuxed ``times`` times back to back (no re-encoding), timestamps shifted."""
     import av
 
@@ -432,7 +432,7 @@ def _repeat_video(src: Path, dst: Path, times: int) -> Path:
     return dst
 
 
-def _peak_rss_labelling(video: Path, checkpoint: Path) -> int:
+def peak_rss_labelling(video: Path, checkpoint: Path) -> int:
     """Peak resident memory (KiB) of a fresh process labelling ``video``."""
     code = (
         "import json, resource, sys; from actdesk.bench import label_for_memory; "

@@ -29,7 +29,7 @@ from actdesk.core.tasks import ProgressFn, StopFn, never_stop, no_progress
 from actdesk.errors import Cancelled, PluginError
 from actdesk.media import ClipSampling, VideoInfo, VideoReader, clip_centers, iter_clip_batches
 from actdesk.ml.checkpoints import LoadedModel
-from actdesk.ml.device import autocast_dtype, configure_threads, select_device
+from actdesk.ml.device import autocast_dtype, configure_threads, keep_large_buffers_off_the_heap, select_device
 from actdesk.ml.postprocess import DEFAULT_MIN_FRAMES, DEFAULT_SMOOTH_FRAMES, scores_to_segments
 from actdesk.ml.preprocess import standardise_clips
 from actdesk.plugins import check_model_output
@@ -110,6 +110,7 @@ def _label_open_video(reader: VideoReader, loaded: LoadedModel, stride: int, bat
     meta = loaded.meta
     sampling = ClipSampling(clip_len=meta.clip_len, frame_step=meta.frame_step, stride=stride, size=meta.size)
     total = len(clip_centers(reader.frame_count, stride))
+    keep_large_buffers_off_the_heap()
     progress(0, total, "")
     forward = _Forward(loaded, timeout_s)
     decoder = _DecodeThread(reader, sampling, batch, pin=loaded.device.type == "cuda")

@@ -4,6 +4,7 @@ stride and batch, prompt stopping without stray threads, and containment of brok
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
 
 import numpy as np
@@ -258,3 +259,38 @@ def test_label_command_on_a_missing_video_prints_only_the_error(tmp_path, tiny_c
     assert err.startswith("actdesk: error: ") and "no-such-video.mp4" in err
     assert "labelling" not in err and "Traceback" not in err
     assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.slow
+def test_labelling_memory_does_not_grow_with_the_video(tmp_path):
+    """Peak RSS labelling a 5-minute video stays within 10 % of a 1-minute one (issue 2).
+
+    Each runs in a fresh process with the bundled model; the long video is the short one
+    remuxed back to back, so only its length differs. Without
+    ``keep_large_buffers_off_the_heap`` glibc's heaps grew with every minute (1.6-2.5x).
+    """
+    from actdesk.bench import peak_rss_labelling, repeat_video
+    from actdesk.paths import bundled_checkpoint
+    from actdesk.synth import generate_video
+
+    checkpoint = bundled_checkpoint()
+    if not checkpoint.is_file():
+        pytest.skip(f"the bundled checkpoint {checkpoint} is absent (it is built by `make model`)")
+    minute = tmp_path / "minute.mp4"
+    generate_video(minute, seconds=60, seed=10000)
+    five = repeat_video(minute, tmp_path / "five-minutes.mp4", 5)
+    short_kib, long_kib = peak_rss_labelling(minute, checkpoint), peak_rss_labelling(five, checkpoint)
+    assert long_kib <= 1.10 * short_kib, (short_kib // 1024, long_kib // 1024)
+
+
+def test_large_buffers_are_kept_off_the_heap_on_glibc(monkeypatch):
+    from actdesk.ml import device
+
+    device.keep_large_buffers_off_the_heap.cache_clear()
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
+    assert device.keep_large_buffers_off_the_heap() is False  # the user's own setting wins
+    device.keep_large_buffers_off_the_heap.cache_clear()
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    import platform
+    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert device.keep_large_buffers_off_the_heap() is expected

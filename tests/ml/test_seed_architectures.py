@@ -21,15 +21,32 @@ from actdesk.synth import ACTIONS, check_seed, generate_video
 EVAL_SEEDS = (32001, 32002)
 EVAL_SECONDS = 30
 GOAL = 0.90
-TRAIN_VIDEOS = ["--videos", "16", "--val-videos", "2", "--seconds", "60"]
-# The short schedule of each seed model: `actdesk train` options after the data set.
+TRAIN_VIDEOS = ["--videos", "24", "--val-videos", "2", "--seconds", "60"]
+# The short schedule of each seed model: `actdesk train` options after the data set. Frames of
+# 48x48 cost half of the plugins' 64x64 and still show the stick figures' poses (the bundled
+# c3d-attention uses them); figures and times are in docs/benchmarks.md.
 SCHEDULES: dict[str, list[str]] = {
-    "r3d-18": ["--epochs", "6", "--clips", "2048", "--batch", "16"],
-    "r3d-34": ["--epochs", "6", "--clips", "2048", "--batch", "16"],
-    "cnn3d-lstm-gru": ["--epochs", "6", "--clips", "2048", "--batch", "16"],
-    "lrcn": ["--epochs", "6", "--clips", "2048", "--batch", "16"],
-    "mnasnet-birnn": ["--epochs", "6", "--clips", "2048", "--batch", "16"],
+    "lrcn": ["--clip-size", "48x48", "--epochs", "10", "--clips", "2048", "--batch", "32"],
+    "cnn3d-lstm-gru": ["--clip-size", "48x48", "--epochs", "12", "--clips", "2048", "--batch", "32"],
+    "mnasnet-birnn": ["--clip-size", "40x40", "--epochs", "8", "--clips", "2048", "--batch", "32"],
+    "r3d-18": ["--clip-size", "32x32", "--epochs", "4", "--clips", "1024", "--batch", "16"],
+    "r3d-34": ["--clip-size", "32x32", "--epochs", "4", "--clips", "1024", "--batch", "16"],
 }
+# Schedules not yet seen to reach the goal on 2 CPU cores, with what they reached (issue 4).
+BELOW_GOAL: dict[str, str] = {
+    "cnn3d-lstm-gru": "78.3 % frames (sit-down/stand-up 51 %), 88.5 % validation clips after 10.5 min",
+    "mnasnet-birnn": "2 min an epoch: 32.5 % validation clips after 3 of 8 epochs, stopped there",
+    "r3d-18": "27.7 % frames, 63.9 % validation clips after 8.1 min (2 min an epoch at 32x32)",
+    "r3d-34": "not run: twice r3d-18's time a step, and r3d-18 is far from the goal",
+}
+
+
+def _model_params() -> list:
+    return [pytest.param(model, marks=pytest.mark.xfail(
+                run=False, reason=f"{model}'s short schedule is below {GOAL:.0%} on 2 CPU cores "
+                                  f"({BELOW_GOAL[model]}; issue 4 open); run with --runxfail"))
+            if model in BELOW_GOAL else model
+            for model in sorted(SCHEDULES)]
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +66,7 @@ def evaluation_videos(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(run=False, reason="these short schedules have not reached 90 % on 2 CPU cores yet and take over "
-                   "an hour together (issue 4 open); run with --runxfail")
-@pytest.mark.parametrize("model", sorted(SCHEDULES))
+@pytest.mark.parametrize("model", _model_params())
 def test_seed_architecture_reaches_goal_frame_accuracy(model, synthetic_cache, evaluation_videos, tmp_path):
     checkpoint = tmp_path / f"{model}.safetensors"
     code = main(["train", "--synthetic", "--model", model, "--out", str(checkpoint), *TRAIN_VIDEOS,
