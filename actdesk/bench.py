@@ -41,7 +41,6 @@ VIDEO_SIZE = (320, 240)
 VIDEO_SEED = 10_000
 """An evaluation seed: the bundled model never saw it."""
 STRIDE = 2
-BATCH = 16
 RSS_STRIDE = 4
 """Stride for the memory figure (whose two runs decode 16 500 frames between them)."""
 RSS_REPEATS = 10
@@ -123,7 +122,7 @@ def run_bench(
     import torch
 
     from actdesk.media import ClipSampling, VideoReader
-    from actdesk.ml.device import configure_threads
+    from actdesk.ml.device import CPU_INFERENCE_BATCH, available_cores, configure_threads
     from actdesk.synth import generate_video
 
     work = Path(workdir)
@@ -141,16 +140,18 @@ def run_bench(
     video = work / "bench.mp4"
     generate_video(video, seconds=seconds, seed=VIDEO_SEED, size=VIDEO_SIZE, should_stop=should_stop)
     loaded, checkpoint, weights = _bench_model(work)
-    decode_threads, torch_threads = configure_threads(None)
+    decode_threads, _ = configure_threads(None)
     meta = loaded.meta
     sampling = ClipSampling(meta.clip_len, meta.frame_step, STRIDE, meta.size)
     with VideoReader(video, threads=decode_threads) as reader:
         frame_count = reader.frame_count
         fps = reader.info.avg_fps
+    _label(video, loaded, decode_threads)  # warm-up; leaves torch at the threads labelling chose
+    torch_threads = torch.get_num_threads()
     report = BenchReport(_machine(), {
         "video_seconds": seconds, "video_size": f"{VIDEO_SIZE[0]}x{VIDEO_SIZE[1]}", "fps": round(float(fps), 3),
         "seed": VIDEO_SEED, "frames": frame_count, "model": meta.architecture, "weights": weights,
-        "stride": STRIDE, "batch": BATCH, "decode_threads": decode_threads, "torch_threads": torch_threads,
+        "stride": STRIDE, "batch": CPU_INFERENCE_BATCH, "decode_threads": decode_threads, "torch_threads": torch_threads,
         "device": str(loaded.device), "repeats": repeats,
     })
 
@@ -161,7 +162,7 @@ def run_bench(
         "bare": lambda: _raw_decode(video, decode_threads, None),
         "raw": lambda: _raw_decode(video, decode_threads, meta.size),
         "pipeline": lambda: _pipeline_decode(video, sampling, decode_threads),
-        "model": lambda: _model_only(loaded, sample, sizes),
+        "model": lambda: _model_only(loaded, sample, sizes, torch_threads),
         "e2e": lambda: ours.append(_label(video, loaded, decode_threads)),
     })
     pipeline_s, model_s, e2e_s = best["pipeline"], best["model"], best["e2e"]
@@ -176,7 +177,7 @@ def run_bench(
     _, ours_probs = ours[-1]
 
     advance("seed-style baseline")
-    baseline_s, baseline_probs = _seed_baseline(video, loaded)
+    baseline_s, baseline_probs = _seed_baseline(video, loaded, available_cores())
     same = float((baseline_probs.argmax(1) == ours_probs.argmax(1)).mean())
     diff = float(abs(baseline_probs - ours_probs).max())
     row = _row("speed-up over seed-style baseline", baseline_s / e2e_s, ">= 3",
@@ -266,10 +267,11 @@ def _raw_decode(video: Path, threads: int, size: tuple[int, int] | None) -> int:
 def _pipeline_decode(video: Path, sampling, threads: int) -> int:
     """Our decode path as labelling uses it: open (frame index), then every clip batch."""
     from actdesk.media import VideoReader, iter_clip_batches
+    from actdesk.ml.device import CPU_INFERENCE_BATCH
 
     clips = 0
     with VideoReader(video, threads=threads) as reader:
-        for batch in iter_clip_batches(reader, sampling, BATCH):
+        for batch in iter_clip_batches(reader, sampling, CPU_INFERENCE_BATCH):
             clips += len(batch.centers)
     return clips
 
@@ -279,21 +281,24 @@ def _one_batch_and_sizes(video: Path, sampling, threads: int):
     import torch
 
     from actdesk.media import VideoReader, iter_clip_batches
+    from actdesk.ml.device import CPU_INFERENCE_BATCH
 
     sample, sizes = None, []
     with VideoReader(video, threads=threads) as reader:
-        for batch in iter_clip_batches(reader, sampling, BATCH):
+        for batch in iter_clip_batches(reader, sampling, CPU_INFERENCE_BATCH):
             if sample is None:
                 sample = torch.from_numpy(batch.clips.copy())
             sizes.append(len(batch.centers))
     return sample, sizes
 
 
-def _model_only(loaded, sample, sizes: Iterable[int]) -> None:
-    """The model's share of labelling: normalise, forward, softmax for every batch, no decoding."""
+def _model_only(loaded, sample, sizes: Iterable[int], torch_threads: int) -> None:
+    """The model's share of labelling: normalise, forward, softmax for every batch, no decoding,
+    with the torch threads labelling settled on."""
     from actdesk.ml.inference import _Forward
 
     forward = _Forward(loaded, None)
+    forward.torch_threads = torch_threads
     for size in sizes:
         forward(sample[:size])
 
@@ -303,15 +308,15 @@ def _label(video: Path, loaded, threads: int):
 
     from actdesk.ml.inference import label_video
 
-    batches = list(label_video(video, loaded, stride=STRIDE, batch=BATCH, decode_threads=threads))
+    batches = list(label_video(video, loaded, stride=STRIDE, decode_threads=threads))
     return np.concatenate([b.centers for b in batches]), np.concatenate([b.probs for b in batches])
 
 
-def _seed_baseline(video: Path, loaded):
+def _seed_baseline(video: Path, loaded, torch_threads: int):
     """The seed repositories' way: read every frame at full size into a list (as a
     ``cv2.VideoCapture.read()`` loop does), then resize and score one clip at a
-    time (batch 1). Same torch threads as ours, so the ratio measures the
-    pipeline, not thread settings. Returns (seconds, probs [n, C])."""
+    time (batch 1). It decodes before it runs the model, so torch gets
+    ``torch_threads`` (every core) with nothing beside it. Returns (seconds, probs [n, C])."""
     import av
     import numpy as np
     import torch
@@ -321,6 +326,7 @@ def _seed_baseline(video: Path, loaded):
 
     meta = loaded.meta
     height, width = meta.size
+    torch.set_num_threads(torch_threads)
     start = time.perf_counter()
     with av.open(str(video)) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
@@ -452,7 +458,7 @@ def label_for_memory(video: str, checkpoint: str) -> None:
     from actdesk.ml.checkpoints import load_model
     from actdesk.ml.inference import label_video_to_segments
 
-    label_video_to_segments(video, load_model(checkpoint, device="cpu"), stride=RSS_STRIDE, batch=BATCH)
+    label_video_to_segments(video, load_model(checkpoint, device="cpu"), stride=RSS_STRIDE)
 
 
 def _machine() -> dict[str, Any]:

@@ -65,7 +65,7 @@ def test_decode_thread_pins_batches_for_cuda(video):
         decoder = _DecodeThread(reader, ClipSampling(4, 1, 4, (16, 16)), 4, pin=True)
         decoder.start()
         try:
-            centers, clips = next(decoder.batches(lambda: False))
+            centers, clips, _busy_s = next(decoder.batches(lambda: False))
         finally:
             decoder.close()
     assert clips.is_pinned() and clips.dtype == torch.uint8 and tuple(clips.shape) == (4, 4, 16, 16, 3)

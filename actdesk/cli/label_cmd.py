@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="score the clip centred on every K-th frame (default: 2)")
     p.add_argument("--device", default="auto", metavar="auto|cpu|cuda",
                    help="where the model runs: auto, cpu, cuda or cuda:N (default: auto)")
-    p.add_argument("--batch", type=_positive_int, default=16, metavar="B", help="clips per forward pass (default: 16)")
+    p.add_argument("--batch", type=_positive_int, default=None, metavar="B",
+                   help="clips per forward pass (default: 2 on the CPU, 16 on a GPU)")
     p.add_argument("--timeout", type=_positive_float, default=None, metavar="S",
                    help="give up when one forward pass takes longer than S seconds")
     p.add_argument("--smooth", type=_positive_int, default=DEFAULT_SMOOTH_FRAMES, metavar="FRAMES",

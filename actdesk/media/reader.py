@@ -33,7 +33,8 @@ def default_decode_threads() -> int:
 
     The other half is left to torch (``actdesk.ml.device.configure_threads``),
     so decoding and inference running side by side do not oversubscribe the
-    machine (on 2 cores: 1 + 1).
+    machine (on 2 cores: 1 + 1); labelling may later give torch the decoder's
+    share too (``actdesk.ml.device.torch_threads_beside_decoding``).
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, cores // 2)

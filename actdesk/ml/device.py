@@ -78,9 +78,51 @@ def configure_threads(decode_threads: int | None = None) -> tuple[int, int]:
     return decode_threads, torch_threads
 
 
+
+HIDDEN_DECODE_SHARE = 0.5
+"""Decoding counts as hidden behind the model while it needs at most this share of the model's time."""
+
+
+def torch_threads_beside_decoding(decode_s: float, model_s: float, torch_threads: int, cores: int) -> int:
+    """Torch threads for the rest of a labelling run, from its first batches' timings.
+
+    :func:`configure_threads` starts a run with the cores split between the
+    decoder and torch. On a CPU the model is usually far the heavier half
+    (bundled model, 320x240 video: the decode thread is busy about 3 % of the
+    time), so the decoder's share idles. ``decode_s`` is the decode thread's
+    busy time and ``model_s`` the forward passes' time over the same batches,
+    run with ``torch_threads``. Given every core, the model's time shrinks by
+    at most ``torch_threads / cores``; if decoding would still take no more
+    than :data:`HIDDEN_DECODE_SHARE` of it, torch gets every core (the decode
+    thread then wakes only briefly between its waits on the full queue), else
+    the split stays.
+    """
+    if model_s <= 0 or torch_threads >= cores:
+        return torch_threads
+    if decode_s * cores / torch_threads <= HIDDEN_DECODE_SHARE * model_s:
+        return cores
+    return torch_threads
+
+
+CPU_INFERENCE_BATCH = 2
+"""Clips per forward pass on the CPU. A 3D model's activations for larger batches no longer
+fit the cache and cost more per clip: bundled model on 2 threads, two runs, batch 1 5.8 / 5.5
+ms a clip, 2 4.3 / 4.4, 4 4.2 / 7.4 (the cache is shared with other machines' work), 16 8.0 /
+8.6 (docs/benchmarks.md)."""
+GPU_INFERENCE_BATCH = 16
+"""Clips per forward pass on a GPU, where larger batches fill the device."""
+
+
+def default_inference_batch(device: torch.device) -> int:
+    """Clips per forward pass for labelling on ``device`` when the user gives none."""
+    return CPU_INFERENCE_BATCH if device.type == "cpu" else GPU_INFERENCE_BATCH
+
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
-MMAP_THRESHOLD_BYTES = 1 << 20
-"""Allocations from this size up get their own pages, returned to the system when freed."""
+MMAP_THRESHOLD_BYTES = 128 << 10
+"""Allocations from this size up get their own pages, returned to the system when freed.
+glibc's own starting value; pinning it only stops glibc from raising it. A batch of 4
+clips of 16x48x48 RGB is 442 KiB: with 1 MiB here its buffers were still heap-allocated
+and 10 minutes of video took 1.24x the memory of 1 minute (128 KiB: 1.01)."""
 
 
 @functools.cache

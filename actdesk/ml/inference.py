@@ -16,6 +16,7 @@ import contextlib
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,15 @@ from actdesk.core.tasks import ProgressFn, StopFn, never_stop, no_progress
 from actdesk.errors import Cancelled, PluginError
 from actdesk.media import ClipSampling, VideoInfo, VideoReader, clip_centers, iter_clip_batches
 from actdesk.ml.checkpoints import LoadedModel
-from actdesk.ml.device import autocast_dtype, configure_threads, keep_large_buffers_off_the_heap, select_device
+from actdesk.ml.device import (
+    autocast_dtype,
+    available_cores,
+    configure_threads,
+    default_inference_batch,
+    keep_large_buffers_off_the_heap,
+    select_device,
+    torch_threads_beside_decoding,
+)
 from actdesk.ml.postprocess import DEFAULT_MIN_FRAMES, DEFAULT_SMOOTH_FRAMES, scores_to_segments
 from actdesk.ml.preprocess import standardise_clips
 from actdesk.plugins import check_model_output
@@ -37,6 +46,8 @@ from actdesk.plugins import check_model_output
 PREFETCH_BATCHES = 2
 """Decoded batches waiting for the model: enough to hide decode jitter, few enough to bound memory."""
 _POLL_S = 0.05  # how often blocked queue operations look at the stop flags
+REBALANCE_AFTER_BATCHES = 4
+"""Batches (after the first, which pays for start-up) timed before the CPU threads are rebalanced."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,7 @@ def label_video(
     loaded: LoadedModel,
     *,
     stride: int = 2,
-    batch: int = 16,
+    batch: int | None = None,
     device: str | torch.device | None = None,
     decode_threads: int | None = None,
     timeout_s: float | None = None,
@@ -84,8 +95,14 @@ def label_video(
 
     ``video`` is a path or an open ``actdesk.media.VideoReader`` (left open).
     ``device`` None keeps the model where it is; otherwise the model is moved
-    there. ``decode_threads`` splits the CPU cores between decoding and torch
-    (:func:`actdesk.ml.device.configure_threads`). A forward pass taking longer
+    there. ``batch`` clips go through the model at once (default: the device's,
+    :func:`actdesk.ml.device.default_inference_batch`). ``decode_threads``
+    splits the CPU cores between decoding and torch
+    (:func:`actdesk.ml.device.configure_threads`); on the CPU, once the first
+    batches show that decoding needs only a small share of the model's time,
+    torch gets every core for the rest of the run
+    (:func:`actdesk.ml.device.torch_threads_beside_decoding`; torch's thread
+    count is process-wide and stays there). A forward pass taking longer
     than ``timeout_s`` raises :class:`PluginError` (the stuck pass is
     abandoned in its helper thread). A model output that is not finite logits
     ``[B, len(labels)]`` raises :class:`PluginError` naming the plugin. When
@@ -93,10 +110,12 @@ def label_video(
     generator returns after the batch in hand, with its decode thread joined.
     ``progress(done_windows, total_windows)`` is called after each batch.
     """
-    if stride < 1 or batch < 1:
+    if stride < 1 or (batch is not None and batch < 1):
         raise ValueError(f"stride and batch must be positive, got {stride}, {batch}")
     if device is not None:
         loaded = loaded.to(select_device(device))
+    if batch is None:
+        batch = default_inference_batch(loaded.device)
     decode_threads, _ = configure_threads(decode_threads)
     if isinstance(video, VideoReader):
         yield from _label_open_video(video, loaded, stride, batch, timeout_s, progress, should_stop)
@@ -114,11 +133,21 @@ def _label_open_video(reader: VideoReader, loaded: LoadedModel, stride: int, bat
     progress(0, total, "")
     forward = _Forward(loaded, timeout_s)
     decoder = _DecodeThread(reader, sampling, batch, pin=loaded.device.type == "cuda")
+    rebalance = loaded.device.type == "cpu"
+    decode_s = model_s = 0.0
     done = 0
     try:
         decoder.start()
-        for centers, clips in decoder.batches(should_stop):
+        for number, (centers, clips, busy_s) in enumerate(decoder.batches(should_stop)):
+            started = time.perf_counter()
             probs = forward(clips)
+            if rebalance and number >= 1:  # the first batch pays for start-up on both sides
+                decode_s += busy_s
+                model_s += time.perf_counter() - started
+                if number == REBALANCE_AFTER_BATCHES:
+                    rebalance = False
+                    forward.torch_threads = torch_threads_beside_decoding(
+                        decode_s, model_s, torch.get_num_threads(), available_cores())
             done += len(centers)
             yield WindowScores(np.asarray(centers, dtype=np.int64), probs)
             progress(done, total, "")
@@ -134,7 +163,7 @@ def label_video_to_segments(
     loaded: LoadedModel,
     *,
     stride: int = 2,
-    batch: int = 16,
+    batch: int | None = None,
     device: str | torch.device | None = None,
     decode_threads: int | None = None,
     timeout_s: float | None = None,
@@ -199,13 +228,16 @@ class _DecodeThread:
 
     def _run(self) -> None:
         try:
+            started = time.perf_counter()
             for clip_batch in iter_clip_batches(self._reader, self._sampling, self._batch,
                                                 should_stop=self._stop.is_set):
                 clips = torch.from_numpy(np.ascontiguousarray(clip_batch.clips))
                 if self._pin:
                     clips = clips.pin_memory()
-                if not self._put((clip_batch.centers, clips)):
+                busy_s = time.perf_counter() - started  # decoding this batch, not waiting for room
+                if not self._put((clip_batch.centers, clips, busy_s)):
                     return
+                started = time.perf_counter()
             self._put(self._END)
         except BaseException as e:  # handed to the consumer, who raises it in its own thread
             self._put(e)
@@ -220,8 +252,9 @@ class _DecodeThread:
                 continue
         return False
 
-    def batches(self, should_stop: StopFn) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
-        """Decoded ``(centers, uint8 clips [B, T, H, W, 3])`` until the end or ``should_stop()``."""
+    def batches(self, should_stop: StopFn) -> Iterator[tuple[np.ndarray, torch.Tensor, float]]:
+        """Decoded ``(centers, uint8 clips [B, T, H, W, 3], seconds spent decoding them)``
+        until the end or ``should_stop()``."""
         while not should_stop():
             try:
                 item = self._queue.get(timeout=_POLL_S)
@@ -266,6 +299,8 @@ class _Forward:
         self._scale = 1.0 / (255.0 * std)
         self._shift = mean / std
         self._standardise = meta.standardise_clips
+        self.torch_threads: int | None = None
+        """Torch threads for the forward passes from now on (None: leave as configured)."""
         self._helper: _Helper | None = None
         if timeout_s is not None:
             if timeout_s <= 0:
@@ -289,7 +324,10 @@ class _Forward:
         return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
     def _run_model(self, clips: torch.Tensor) -> torch.Tensor:
-        """Runs in the calling or the helper thread: inference mode and autocast are per thread."""
+        """Runs in the calling or the helper thread: inference mode, autocast and (with
+        OpenMP) the thread count are per thread."""
+        if self.torch_threads is not None and torch.get_num_threads() != self.torch_threads:
+            torch.set_num_threads(self.torch_threads)
         device = self._loaded.device
         autocast = (torch.autocast(device_type=device.type, dtype=self._dtype) if self._dtype is not None
                     else contextlib.nullcontext())

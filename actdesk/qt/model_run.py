@@ -60,7 +60,7 @@ def model_run(
     architecture: str | None = None,
     device: str = "auto",
     stride: int = 2,
-    batch: int = 16,
+    batch: int | None = None,
     progress: ProgressFn = no_progress,
     should_stop: StopFn = never_stop,
 ) -> Iterator[RunStarted | RunUpdate]:

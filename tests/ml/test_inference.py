@@ -248,6 +248,52 @@ def test_device_and_thread_settings():
     assert autocast_dtype(torch.device("cpu"), spec) is None
 
 
+def test_torch_gets_every_core_only_while_decoding_stays_hidden_behind_the_model():
+    from actdesk.ml.device import torch_threads_beside_decoding
+
+    # 2 cores split 1 + 1: given both, the model takes at least half its time.
+    assert torch_threads_beside_decoding(decode_s=0.1, model_s=1.0, torch_threads=1, cores=2) == 2
+    assert torch_threads_beside_decoding(decode_s=0.25, model_s=1.0, torch_threads=1, cores=2) == 2
+    assert torch_threads_beside_decoding(decode_s=0.3, model_s=1.0, torch_threads=1, cores=2) == 1
+    # 16 cores split 8 + 8: the model could become twice as fast.
+    assert torch_threads_beside_decoding(decode_s=0.2, model_s=1.0, torch_threads=8, cores=16) == 16
+    assert torch_threads_beside_decoding(decode_s=0.3, model_s=1.0, torch_threads=8, cores=16) == 8
+    # Nothing to give, or nothing measured.
+    assert torch_threads_beside_decoding(decode_s=0.0, model_s=1.0, torch_threads=2, cores=2) == 2
+    assert torch_threads_beside_decoding(decode_s=0.0, model_s=0.0, torch_threads=1, cores=2) == 1
+
+
+def test_labelling_rebalances_threads_from_its_own_timings(tiny_video, tiny_model, monkeypatch):
+    import actdesk.ml.inference as inference
+
+    seen = []
+
+    def decide(decode_s, model_s, torch_threads, cores):
+        seen.append((decode_s, model_s, torch_threads, cores))
+        return 1
+
+    monkeypatch.setattr(inference, "torch_threads_beside_decoding", decide)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        # stride 1, batch 4: 15 batches; the decision comes after batches 1-4.
+        centers, probs = collect(label_video(tiny_video, tiny_model, stride=1, batch=4, decode_threads=1))
+        assert torch.get_num_threads() == 1  # the decision holds for the rest of the run
+    finally:
+        torch.set_num_threads(before)
+    assert len(seen) == 1
+    decode_s, model_s, torch_threads, cores = seen[0]
+    assert decode_s > 0 and model_s > 0 and torch_threads >= 1 and cores >= 1
+    assert len(centers) == FRAMES and np.isfinite(probs).all()
+
+
+def test_default_batch_is_small_on_the_cpu_and_larger_on_a_gpu():
+    from actdesk.ml.device import CPU_INFERENCE_BATCH, GPU_INFERENCE_BATCH, default_inference_batch
+
+    assert default_inference_batch(torch.device("cpu")) == CPU_INFERENCE_BATCH == 2
+    assert default_inference_batch(torch.device("cuda")) == GPU_INFERENCE_BATCH == 16
+
+
 def test_label_command_on_a_missing_video_prints_only_the_error(tmp_path, tiny_checkpoint, cli_plugins, capsys):
     # Not --quiet: the progress bar must not be drawn for work that never started.
     from actdesk.cli import main
