@@ -225,7 +225,7 @@ def test_train_command_refuses_unknown_model(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(run=False, reason="no schedule reaching this accuracy on 2 CPU cores was found yet (issue 2 open); "
+@pytest.mark.xfail(run=False, reason="no schedule reaching this accuracy on 2 CPU cores was found yet; "
                    "run it with --runxfail")
 def test_short_synthetic_schedule_reaches_accuracy(tmp_path):
     out = tmp_path / "short.safetensors"
