@@ -22,14 +22,14 @@ def test_conformance(actdesk_model_name, actdesk_conformance):
 def test_spec_declares_the_seed_and_its_input():
     spec = actdesk_cnn3d_lstm_gru.SPEC
     assert spec.name == "cnn3d-lstm-gru" and spec.head == "classifier"
-    assert (spec.clip_len, spec.frame_step, spec.size) == (16, 2, (64, 64))
+    assert (spec.clip_len, spec.frame_step, spec.size) == (8, 4, (64, 64))
     assert "002" in spec.seed
 
 
 def test_registration_imports_no_torch():
     code = ("import sys\nfrom actdesk.plugins import PluginManager\n"
             "m = PluginManager(disabled=()); m.register_module('actdesk_cnn3d_lstm_gru')\n"
-            "assert m.spec('cnn3d-lstm-gru').clip_len == 16 and not m.load_errors\n"
+            "assert m.spec('cnn3d-lstm-gru').clip_len == 8 and not m.load_errors\n"
             "print('torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -53,8 +53,8 @@ def test_builder_shapes_and_keyword_arguments():
 def test_convolutions_keep_the_time_axis():
     model = _model()
     with torch.inference_mode():
-        features = model.spatial_pool(model.features(torch.randn(2, 3, 16, 64, 64)))
-    assert features.shape == (2, 64, 16, 1, 1)  # one feature vector per frame for the LSTM
+        features = model.spatial_pool(model.features(torch.randn(2, 3, 8, 64, 64)))
+    assert features.shape == (2, 128, 8, 1, 1)  # one feature vector per frame for the LSTM
 
 
 def test_lstm_feeds_gru_and_the_last_step_decides():
@@ -63,7 +63,7 @@ def test_lstm_feeds_gru_and_the_last_step_decides():
     for name in ("lstm", "gru"):
         getattr(model, name).register_forward_hook(lambda m, i, o, name=name: calls.append(name))
     # 16 frames: the last one reaches only the last few conv outputs (receptive
-    # field of 7 frames), none that a centre-step classifier would read.
+    # field of 9 frames), none that a centre-step classifier would read.
     clip = torch.randn(2, 3, 16, 64, 64)
     changed_last = clip.clone()
     changed_last[:, :, -1] = torch.randn(2, 3, 64, 64)

@@ -27,7 +27,7 @@ def test_conformance(actdesk_model_name, actdesk_conformance):
 def test_spec_declares_the_seed_and_its_input():
     spec = actdesk_mnasnet_birnn.SPEC
     assert spec.name == "mnasnet-birnn" and spec.head == "classifier"
-    assert (spec.clip_len, spec.frame_step, spec.size) == (16, 2, (64, 64))
+    assert (spec.clip_len, spec.frame_step, spec.size) == (8, 4, (64, 64))
     assert spec.mean == tuple(MNASNet0_5_Weights.IMAGENET1K_V1.transforms().mean)
     assert "004" in spec.seed and "1807.11626" in spec.paper
 
@@ -35,7 +35,7 @@ def test_spec_declares_the_seed_and_its_input():
 def test_registration_imports_no_torch():
     code = ("import sys\nfrom actdesk.plugins import PluginManager\n"
             "m = PluginManager(disabled=()); m.register_module('actdesk_mnasnet_birnn')\n"
-            "assert m.spec('mnasnet-birnn').clip_len == 16 and not m.load_errors\n"
+            "assert m.spec('mnasnet-birnn').clip_len == 8 and not m.load_errors\n"
             "print('torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
