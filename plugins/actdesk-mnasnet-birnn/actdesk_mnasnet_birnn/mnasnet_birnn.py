@@ -14,14 +14,17 @@ torchvision's MnasNet keeps TensorFlow's batch-norm momentum (0.0003): its
 running statistics would barely move in a short training from scratch and the
 model would be evaluated with near-initial statistics. The builder resets it
 to PyTorch's usual 0.1 (buffers and keys are unchanged, so ImageNet weights
-still load).
+still load). It also zeroes the scale of the last batch norm in every residual
+block (Goyal et al., arXiv:1706.02677), so each starts as the identity: from
+scratch the deep, narrow backbone otherwise stays near chance for its first
+~150 steps (ImageNet weights, when loaded, replace these values).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models.mnasnet import MNASNet
+from torchvision.models.mnasnet import MNASNet, _InvertedResidual
 
 __all__ = ["MnasNetBiRNN", "mnasnet_birnn", "BACKBONE_PREFIX", "backbone_state_from_torchvision"]
 
@@ -47,6 +50,8 @@ class MnasNetBiRNN(nn.Module):
         for m in self.backbone.modules():
             if isinstance(m, nn.BatchNorm2d):
                 m.momentum = _BN_MOMENTUM
+            if isinstance(m, _InvertedResidual) and m.apply_residual:
+                nn.init.zeros_(m.layers[-1].weight)  # the block's closing batch norm
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.rnn = _RNNS[rnn](_FEATURES, hidden_size, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(dropout)

@@ -67,6 +67,21 @@ def test_batch_norm_follows_a_short_training():
     assert norms and all(m.momentum == 0.1 for m in norms)
 
 
+def test_residual_blocks_start_as_the_identity():
+    from torchvision.models.mnasnet import _InvertedResidual
+
+    blocks = [m for m in _model().modules() if isinstance(m, _InvertedResidual)]
+    residual = [b for b in blocks if b.apply_residual]
+    assert residual and len(residual) < len(blocks)
+    with torch.inference_mode():
+        for block in blocks:
+            x = torch.randn(2, block.layers[0].in_channels, 12, 12)
+            if block.apply_residual:
+                assert torch.equal(block(x), x)
+            else:  # a block that changes width or stride has no skip to fall back on
+                assert block(x).abs().sum() > 0
+
+
 def test_classifies_from_the_centre_step_of_the_bidirectional_rnn():
     model = _model()
     seen = {}
