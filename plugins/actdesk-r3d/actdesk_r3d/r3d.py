@@ -8,18 +8,31 @@ and ``r3d_34`` [3, 4, 6, 3]. Both use torchvision's ``VideoResNet`` with
 time, 2 in space, no max pooling), so an ``r3d_18`` state dict has exactly the
 keys and shapes of torchvision's ``r3d_18`` and its Kinetics-400 weights load
 unchanged. (Hara's own stem is 7x7x7 with max pooling; his checkpoints do not fit.)
+
+The builders zero the scale of each block's closing batch norm (Goyal et al.,
+arXiv:1706.02677; torchvision's 2D ResNets call it ``zero_init_residual``, which
+``VideoResNet`` lacks), so every block starts as the identity and a model trained
+from scratch starts as a shallow network that deepens as it learns. Kinetics
+weights, when loaded, replace these values.
 """
 
 from __future__ import annotations
 
+from torch import nn
 from torchvision.models.video.resnet import BasicBlock, BasicStem, Conv3DSimple, VideoResNet
 
 __all__ = ["r3d_18", "r3d_34"]
 
 
 def _r3d(layers: list[int], num_classes: int) -> VideoResNet:
-    return VideoResNet(block=BasicBlock, conv_makers=[Conv3DSimple] * 4, layers=layers,
-                       stem=BasicStem, num_classes=num_classes)
+    model = VideoResNet(block=BasicBlock, conv_makers=[Conv3DSimple] * 4, layers=layers,
+                        stem=BasicStem, num_classes=num_classes)
+    for block in model.modules():
+        if isinstance(block, BasicBlock):
+            closing_norm = block.conv2[-1]  # conv2 is (Conv3DSimple, BatchNorm3d)
+            assert isinstance(closing_norm, nn.BatchNorm3d)
+            nn.init.zeros_(closing_norm.weight)
+    return model
 
 
 def r3d_18(*, num_classes: int) -> VideoResNet:

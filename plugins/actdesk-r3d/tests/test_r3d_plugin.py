@@ -61,6 +61,23 @@ def test_r3d_34_has_basic_blocks_3_4_6_3():
     assert deep.fc.out_features == 9
 
 
+def test_residual_blocks_start_as_the_identity():
+    from torchvision.models.video.resnet import BasicBlock
+
+    torch.manual_seed(0)
+    model = r3d_18(num_classes=9).eval()
+    blocks = [m for m in model.modules() if isinstance(m, BasicBlock)]
+    assert len(blocks) == 8
+    with torch.inference_mode():
+        for block in blocks:
+            channels = block.conv1[0].in_channels
+            x = torch.rand(1, channels, 4, 6, 6)  # non-negative, as after the ReLU before each block
+            if block.downsample is None:
+                assert torch.equal(block(x), x)
+            else:  # a block that changes width or stride passes its projection of x through
+                assert torch.equal(block(x), torch.relu(block.downsample(x)))
+
+
 # -- torchvision Kinetics-400 weights from a local file -----------------------------------------
 
 @pytest.fixture(scope="module")
