@@ -28,14 +28,13 @@ TRAIN_VIDEOS = ["--videos", "24", "--val-videos", "2", "--seconds", "60"]
 SCHEDULES: dict[str, list[str]] = {
     "lrcn": ["--clip-size", "48x48", "--epochs", "10", "--clips", "2048", "--batch", "32"],
     "cnn3d-lstm-gru": ["--clip-size", "48x48", "--epochs", "12", "--clips", "2048", "--batch", "32"],
-    "mnasnet-birnn": ["--clip-size", "48x48", "--epochs", "16", "--clips", "2048", "--batch", "32",
+    "mnasnet-birnn": ["--clip-size", "48x48", "--epochs", "18", "--clips", "2048", "--batch", "32",
                       "--patience", "0"],
     "r3d-18": ["--clip-size", "32x32", "--epochs", "8", "--clips", "2048", "--batch", "16", "--patience", "0"],
     "r3d-34": ["--clip-size", "32x32", "--epochs", "8", "--clips", "2048", "--batch", "16", "--patience", "0"],
 }
 # Schedules not yet seen to reach the goal on 2 CPU cores, with what they reached (issue 4).
 BELOW_GOAL: dict[str, str] = {
-    "mnasnet-birnn": "89.2 % frames (idle taken for wave), 95.7 % validation clips after 16.9 min",
     "r3d-18": "82.7 % frames (sit-down and stand-up taken for bend), 92.3 % validation clips after 32.4 min",
     "r3d-34": "not run: twice r3d-18's time a step, and r3d-18 is below the goal after 32 min",
 }
@@ -66,6 +65,7 @@ def evaluation_videos(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(45 * 60)  # mnasnet-birnn trains for about 18 minutes; the suite's limit is 15
 @pytest.mark.parametrize("model", _model_params())
 def test_seed_architecture_reaches_goal_frame_accuracy(model, synthetic_cache, evaluation_videos, tmp_path):
     checkpoint = tmp_path / f"{model}.safetensors"
