@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PLUGINS := $(sort $(wildcard plugins/actdesk-*))
 STAMP  := $(VENV)/.actdesk-setup
 
-.PHONY: setup demo test test-fast bench model package package-check clean-venv
+.PHONY: setup demo test test-fast test-long bench model package package-check clean-venv
 
 setup: $(STAMP)
 
@@ -26,6 +26,10 @@ test: setup
 
 test-fast: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow"
+
+# Training tests past CI's budget on a CPU (the 3D ResNets' accuracy goal): skipped by `make test`.
+test-long: setup
+	ACTDESK_LONG_TESTS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m long
 
 bench: setup
 	$(PY) -m actdesk bench
