@@ -2,7 +2,8 @@
 labels evaluation-seed synthetic video at >= 90 % frame accuracy (issue 4).
 
 Each model is trained from scratch on the CPU with the schedule below (the
-figures and training times are in docs/benchmarks.md), then labels fresh
+figures and training times are in docs/benchmarks.md; a schedule past CI's
+budget is marked ``long`` and runs with `make test-long`), then labels fresh
 evaluation-seed videos exactly as ``actdesk label`` does: clips every 2nd
 frame, window scores interpolated to frames, smoothed, cut into segments.
 Seeds 32001-32002 are used here and nowhere else.
@@ -30,22 +31,40 @@ SCHEDULES: dict[str, list[str]] = {
     "cnn3d-lstm-gru": ["--clip-size", "48x48", "--epochs", "12", "--clips", "2048", "--batch", "32"],
     "mnasnet-birnn": ["--clip-size", "48x48", "--epochs", "18", "--clips", "2048", "--batch", "32",
                       "--patience", "0"],
-    "r3d-18": ["--clip-size", "32x32", "--epochs", "8", "--clips", "2048", "--batch", "16", "--patience", "0"],
-    "r3d-34": ["--clip-size", "32x32", "--epochs", "8", "--clips", "2048", "--batch", "16", "--patience", "0"],
+    # Twice the videos at half the length: 33M parameters learn each training video's look, and
+    # 24 of them were too few (82.7 % frames on 8 epochs; 87.5 % with these 48, then 95.5 % on 16).
+    "r3d-18": ["--videos", "48", "--seconds", "30", "--clip-size", "32x32", "--epochs", "16", "--clips", "2048",
+               "--batch", "16", "--patience", "0"],
+    "r3d-34": ["--videos", "48", "--seconds", "30", "--clip-size", "32x32", "--epochs", "16", "--clips", "2048",
+               "--batch", "16", "--patience", "0"],
+}
+# Schedules seen to reach the goal, but in more minutes of 2 CPU cores than CI's 90-minute budget
+# leaves: run by `make test-long` (ACTDESK_LONG_TESTS=1), skipped by `make test` (tests/conftest.py).
+LONG: dict[str, str] = {
+    "r3d-18": "trains for 59 minutes on 2 CPU cores (95.5 % frames)",
 }
 # Schedules not yet seen to reach the goal on 2 CPU cores, with what they reached (issue 4).
 BELOW_GOAL: dict[str, str] = {
-    "r3d-18": "82.7 % frames (sit-down and stand-up taken for bend), 92.3 % validation clips after 32.4 min",
-    "r3d-34": "not run: twice r3d-18's time a step, and r3d-18 is below the goal after 32 min",
+    "r3d-34": "not run: r3d-18 needs 59 minutes on this schedule and a step of r3d-34 costs 2.4 times "
+              "r3d-18's, about 2.4 hours",
 }
+# pytest-timeout's limit for each training (the suite's default is 15 minutes).
+TIMEOUT_MINUTES = {"r3d-18": 90, "r3d-34": 240}
 
 
 def _model_params() -> list:
-    return [pytest.param(model, marks=pytest.mark.xfail(
-                run=False, reason=f"{model}'s short schedule is below {GOAL:.0%} on 2 CPU cores "
+    params = []
+    for model in sorted(SCHEDULES):
+        # mnasnet-birnn trains for about 18 minutes, the longest of those CI runs.
+        marks = [pytest.mark.timeout(TIMEOUT_MINUTES.get(model, 45) * 60)]
+        if model in BELOW_GOAL:
+            marks.append(pytest.mark.xfail(
+                run=False, reason=f"{model} has not been seen to reach {GOAL:.0%} on 2 CPU cores "
                                   f"({BELOW_GOAL[model]}; issue 4 open); run with --runxfail"))
-            if model in BELOW_GOAL else model
-            for model in sorted(SCHEDULES)]
+        elif model in LONG:
+            marks.append(pytest.mark.long(f"{model}'s schedule reaches the goal but {LONG[model]}"))
+        params.append(pytest.param(model, marks=marks))
+    return params
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +84,6 @@ def evaluation_videos(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(45 * 60)  # mnasnet-birnn trains for about 18 minutes; the suite's limit is 15
 @pytest.mark.parametrize("model", _model_params())
 def test_seed_architecture_reaches_goal_frame_accuracy(model, synthetic_cache, evaluation_videos, tmp_path):
     checkpoint = tmp_path / f"{model}.safetensors"
