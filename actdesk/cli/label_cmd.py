@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scores", metavar="SCORES.npz",
                    help="also write window centres and probabilities, frame probabilities and times")
     p.add_argument("--project", metavar="P.actdesk",
-                   help="also add the segments as a model track of this project (the video is added if new)")
+                   help="also add the segments, with their confidence curves, as a model track of this project "
+                        "(the video is added if new)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -84,11 +85,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _add_to_project(project_path: Path, video: Path, result) -> None:
-    """Add the segments as a new model track (one undoable command)."""
-    from actdesk.core.commands import AddModelTrack
-    from actdesk.core.project import Project
+    """Add the segments, with the confidence curves they were cut from, as a new model track (one undoable
+    command)."""
+    import numpy as np
 
+    from actdesk.core.commands import AddModelTrack
+    from actdesk.core.project import Project, TrackScores
+
+    scores = TrackScores(result.labels, np.arange(len(result.frame_probs)), result.frame_probs)
     with Project.open(project_path) as project:
         record = project.add_video(video)
         project.execute(AddModelTrack(record.id, result.settings["model"], result.settings["checkpoint"],
-                                      result.segments, params=result.settings))
+                                      result.segments, params=result.settings, scores=scores))

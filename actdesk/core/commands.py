@@ -30,7 +30,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from actdesk.core.labels import Label, default_colour, validate_label_name
-from actdesk.core.project import HUMAN_TRACK, STATUSES, LabelRow, Project, StoredSegment, Track
+from actdesk.core.project import HUMAN_TRACK, STATUSES, LabelRow, Project, StoredSegment, Track, TrackScores
 from actdesk.core.segments import Segment
 from actdesk.errors import ActdeskError, LabelError
 
@@ -620,17 +620,21 @@ class AddModelTrack(Command):
 
     The track is named after the model (``model (2)`` etc. when taken);
     ``segments`` may be empty when results will stream in with
-    :class:`AppendPredictions`. ``track_id`` is set after ``do``.
+    :class:`AppendPredictions`, and ``scores`` (its confidence curves) None
+    when they follow with :meth:`Project.set_track_scores`. Undo keeps the
+    scores stored by then, so redo brings them back with the track.
+    ``track_id`` is set after ``do``.
     """
 
     def __init__(self, video_id: int, model: str, checkpoint: str | None, segments: Sequence[Segment] = (),
-                 *, name: str | None = None, params: dict | None = None):
+                 *, name: str | None = None, params: dict | None = None, scores: TrackScores | None = None):
         self.video_id, self.model, self.checkpoint = video_id, model, checkpoint
         self.segments, self.name, self.params = list(segments), name, dict(params or {})
         self.description = f"Add {model} predictions"
         self.track_id: int | None = None
         self._track: Track | None = None
         self._add: AddSegments | None = None
+        self._scores = scores
 
     def do(self, project: Project) -> None:
         track = self._track
@@ -652,8 +656,14 @@ class AddModelTrack(Command):
         if self._add is None:
             self._add = AddSegments(self.track_id, self.segments)
         self._add.do(project)
+        if self._scores is not None:
+            problem = self._scores.problem(len(project.frame_times(self.video_id)))
+            if problem:
+                raise ActdeskError(f"the scores of {self.model} do not fit video #{self.video_id}: {problem}")
+            project._write_track_scores(self.track_id, self._scores)
 
     def undo(self, project: Project) -> None:
+        self._scores = project.track_scores(self.track_id)  # stored after do() by the run; deleted with the row
         self._add.undo(project)
         project._delete_track_row(self._track)
 

@@ -44,6 +44,8 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
 from actdesk import __version__
 from actdesk.core import schema
 from actdesk.core.labels import Label
@@ -145,6 +147,53 @@ class Change:
     track_id: int | None = None
     segment_ids: tuple[int, ...] = ()
     video_id: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class TrackScores:
+    """A model track's per-class confidence over its video, as the timeline's curves draw it.
+
+    ``probs[i, c]`` is the confidence in ``labels[c]`` at frame ``frames[i]``
+    (frames increasing). Stored with the track (schema 2), quantised to 1/255:
+    display data, where a curve needs no more and an hour of 8 classes at 30 fps
+    stays under a megabyte.
+    """
+
+    labels: tuple[str, ...]
+    frames: np.ndarray  # int64 [n]
+    probs: np.ndarray  # float32 [n, len(labels)], 0..1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "frames", np.asarray(self.frames, np.int64).reshape(-1))
+        object.__setattr__(self, "probs", np.asarray(self.probs, np.float32))
+
+    def problem(self, frame_count: int) -> str | None:
+        """Why these scores cannot belong to a video of ``frame_count`` frames (None if they can)."""
+        n, classes = len(self.frames), len(self.labels)
+        if classes == 0 or len(set(self.labels)) != classes:
+            return f"the class names must be distinct and at least one, got {list(self.labels)}"
+        if self.probs.shape != (n, classes):
+            return f"probabilities of shape {self.probs.shape} for {n} frames and {classes} classes"
+        if n and (self.frames[0] < 0 or self.frames[-1] >= frame_count or np.any(np.diff(self.frames) <= 0)):
+            return f"frame numbers must increase within the video's 0..{frame_count - 1}"
+        # Smoothing may stray past 0 or 1 by float rounding; NaN fails the test too.
+        if not np.all((self.probs >= -1e-3) & (self.probs <= 1 + 1e-3)):
+            return "probabilities must lie in 0..1"
+        return None
+
+    def encode(self) -> tuple[str, bytes, bytes]:
+        """The ``track_scores`` columns: labels JSON, delta-coded frames, quantised levels."""
+        steps = np.diff(self.frames, prepend=0).astype("<i8")
+        levels = np.rint(np.clip(self.probs, 0, 1) * 255).astype(np.uint8)
+        return json.dumps(list(self.labels)), zlib.compress(steps.tobytes(), 6), zlib.compress(levels.tobytes(), 6)
+
+    @classmethod
+    def decode(cls, labels: str, frames: bytes, levels: bytes) -> "TrackScores":
+        names = tuple(json.loads(labels))
+        frame_numbers = np.cumsum(np.frombuffer(zlib.decompress(frames), "<i8")).astype(np.int64)
+        probs = np.frombuffer(zlib.decompress(levels), np.uint8).reshape(len(frame_numbers), len(names))
+        return cls(names, frame_numbers, probs.astype(np.float32) / 255)
 
 
 class LabelRow(NamedTuple):
@@ -370,8 +419,11 @@ def _refuse_newer(path: Path, version: int, meta: dict[str, str]) -> None:
 class Project:
     """An open project file. Use :meth:`create` or :meth:`open`; close it (or use ``with``)."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection, *, readonly: bool, lock: ProjectLock | None):
+    def __init__(self, path: Path, db: sqlite3.Connection, *, readonly: bool, lock: ProjectLock | None,
+                 schema_version: int | None = None):
         self.path = path
+        self.schema_version = schema.schema_version() if schema_version is None else schema_version
+        """The file's schema: this actdesk's, except for an older file opened read-only."""
         self.folder = Path(os.path.normpath(path.absolute().parent))
         self.readonly = readonly
         self._db: sqlite3.Connection | None = db
@@ -438,12 +490,12 @@ class Project:
             probe_db.close()
         _refuse_newer(path, version, meta)
         if readonly:
-            if version < schema.schema_version():
+            if version < schema.READABLE_FROM:
                 raise ProjectError(f"{path}: made by an older actdesk (schema {version}); "
                                    "open it for editing once to upgrade it")
             db = _connect(path, readonly=True)
             db.execute("PRAGMA query_only = ON")
-            return cls(path, db, readonly=True, lock=None)
+            return cls(path, db, readonly=True, lock=None, schema_version=version)
         lock = ProjectLock.acquire(path)
         try:
             return cls._open_locked(path, lock)
@@ -722,6 +774,41 @@ class Project:
         row = self.db.execute(f"SELECT {self._TRACK_COLUMNS} FROM tracks WHERE video_id = ? AND name = ?",
                               (video_id, name)).fetchone()
         return None if row is None else self._track_from_row(row)
+
+    # ------------------------------------------------------------ model scores
+
+    def track_scores(self, track_id: int) -> TrackScores | None:
+        """The confidence curves stored with a model track, or None (none stored, or an older file)."""
+        if self.schema_version < 2:
+            return None
+        row = self.db.execute("SELECT labels, frames, levels FROM track_scores WHERE track_id = ?",
+                              (track_id,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return TrackScores.decode(*row)
+        except (ValueError, TypeError, zlib.error) as e:  # a damaged row costs its curves, nothing else
+            raise ProjectError(f"{self.path}: the stored scores of track #{track_id} are unreadable ({e})") from None
+
+    def set_track_scores(self, track_id: int, scores: TrackScores) -> None:
+        """Store (or replace) a model track's confidence curves in one transaction.
+
+        Not an edit: scores are what the model said, shown beside its segments, so
+        they are not on the undo stack and notify no one. They go with their track:
+        deleting it (undoing the run) deletes them, and redoing it restores them.
+        """
+        track = self.track(track_id)
+        if track.kind != "model":
+            raise ProjectError(f"{self.path}: track {track.name!r} is not a model track; only model runs have scores")
+        problem = scores.problem(len(self.frame_times(track.video_id)))
+        if problem:
+            raise ProjectError(f"{self.path}: scores for track {track.name!r} refused: {problem}")
+        with self.transaction():
+            self._write_track_scores(track_id, scores)
+
+    def _write_track_scores(self, track_id: int, scores: TrackScores) -> None:
+        self.db.execute("INSERT OR REPLACE INTO track_scores(track_id, labels, frames, levels) VALUES (?, ?, ?, ?)",
+                        (track_id, *scores.encode()))
 
     # ------------------------------------------------------------ segments
 

@@ -81,8 +81,23 @@ def _create_v1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
+def _add_track_scores_v2(db: sqlite3.Connection) -> None:
+    """Schema 2: ``track_scores``, a model track's per-class confidence over time (the timeline's curves)."""
+    db.execute("""
+        CREATE TABLE track_scores (
+            track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+            labels   TEXT NOT NULL,     -- JSON list of class names: the column order of levels
+            frames   BLOB NOT NULL,     -- int64 LE frame numbers, delta-coded (first, then steps), zlib
+            levels   BLOB NOT NULL      -- uint8 [frames, labels] row-major: round(confidence * 255), zlib
+        )""")
+
+
 # MIGRATIONS[i] takes a file from schema i to i + 1; append, never edit a released one.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1, _add_track_scores_v2]
+READABLE_FROM = 1
+"""The oldest schema read as it is (read-only, no migration): the migrations since only add
+tables, which readers of an older file treat as empty. Raise it with a migration that changes
+what existing tables mean."""
 
 
 def schema_version() -> int:

@@ -4,13 +4,14 @@ napari's split: the model is plain Python (``actdesk.core.project.Project``
 with its commands and change callbacks); this object only forwards the
 store's :class:`~actdesk.core.project.Change` notifications as signals and
 keeps the view state that is not the store's business (current video,
-selection, I/O marks, per-run confidence curves). Every edit goes through
-:meth:`execute` (a store command, one transaction, on the undo stack).
+selection, I/O marks) and the confidence curves of model tracks: loaded from
+the store with their video, updated live by a running model, stored back with
+:meth:`save_curves`. Every edit goes through :meth:`execute` (a store command,
+one transaction, on the undo stack).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +19,8 @@ from PySide6.QtCore import QObject, Signal
 
 from actdesk.core.commands import Command
 from actdesk.core.labels import Label
-from actdesk.core.project import Change, Project, StoredSegment, Track, VideoRecord
-
-
-@dataclass
-class Curves:
-    """Per-class confidence over time for one model track (kept for this session only)."""
-
-    labels: tuple[str, ...]
-    times_s: np.ndarray
-    probs: np.ndarray  # [n, C]
+from actdesk.core.project import Change, Project, StoredSegment, Track, TrackScores, VideoRecord
+from actdesk.errors import ActdeskError
 
 
 def frame_times_array(project: Project, video_id: int) -> np.ndarray:
@@ -58,7 +51,10 @@ class ProjectDocument(QObject):
         self.mark_in: int | None = None
         self.mark_out: int | None = None
         self.current_label: str | None = None
-        self.curves: dict[int, Curves] = {}
+        self.curves: dict[int, TrackScores] = {}
+        """Confidence curves by model track id: the current video's stored ones and this session's runs."""
+        self.curve_errors: list[str] = []
+        """Why stored curves of the current video could not be read (their segments are unaffected)."""
         self._unsubscribe = project.subscribe(self._on_change)
 
     # -- lifecycle -----------------------------------------------------------
@@ -75,6 +71,7 @@ class ProjectDocument(QObject):
         """Make ``video_id`` the current video (its frame times come from the store)."""
         self.video = self.project.video(video_id)
         self.times_s = frame_times_array(self.project, video_id)
+        self._load_curves()
         self.selected_track, self.selected_ids = None, []
         self.mark_in = self.mark_out = None
         self.videoChanged.emit()
@@ -151,6 +148,30 @@ class ProjectDocument(QObject):
         self.marksChanged.emit()
 
     # -- curves ---------------------------------------------------------------------
-    def set_curves(self, track_id: int, curves: Curves) -> None:
+    def set_curves(self, track_id: int, curves: TrackScores) -> None:
+        """Show new curves for a track (a running model's so far); :meth:`save_curves` stores them."""
         self.curves[track_id] = curves
         self.curvesChanged.emit(track_id)
+
+    def save_curves(self, track_id: int) -> None:
+        """Store a track's curves with it; ActdeskError if the track is gone or they do not fit it."""
+        curves = self.curves.get(track_id)
+        if curves is not None:
+            self.project.set_track_scores(track_id, curves)
+
+    def curve_times(self, curves: TrackScores) -> np.ndarray:
+        """Seconds of each row of the current video's ``curves``."""
+        return self.times_s[curves.frames]
+
+    def _load_curves(self) -> None:
+        self.curve_errors = []
+        for track in self.project.tracks(self.video.id):
+            if track.kind != "model" or track.id in self.curves:
+                continue
+            try:
+                stored = self.project.track_scores(track.id)
+            except ActdeskError as e:
+                self.curve_errors.append(str(e))
+                continue
+            if stored is not None:
+                self.curves[track.id] = stored

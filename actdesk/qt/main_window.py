@@ -50,7 +50,7 @@ from actdesk.core.commands import (
 )
 from actdesk.core.project import SUFFIX, Change, Project
 from actdesk.errors import ActdeskError, MediaError
-from actdesk.qt.dialogs import ask, log_path, show_error
+from actdesk.qt.dialogs import ask, log, log_path, show_error
 from actdesk.qt.document import ProjectDocument
 from actdesk.qt.label_editor import LabelPalette, LabelSetDialog, effective_shortcuts
 from actdesk.qt.model_panel import Catalogue, ModelPanel, ModelRunner, load_catalogue
@@ -449,6 +449,9 @@ class MainWindow(QMainWindow):
             return False
         self.player.close_video()
         video = doc.set_video(video_id)
+        if doc.curve_errors:  # their segments are fine: say so in passing, not in a dialog
+            log.warning("; ".join(doc.curve_errors))
+            self.statusBar().showMessage("; ".join(doc.curve_errors), 10000)
         self.timeline.set_video(doc.times_s, doc.end_time_s)
         runs = [t.id for t in doc.tracks() if t.id in doc.curves]
         self._curve_track = runs[-1] if runs else None
@@ -655,7 +658,7 @@ class MainWindow(QMainWindow):
         if curves is None:
             self.timeline.set_curves([], None)
             return
-        self.timeline.set_curves(list(curves.labels), curves.probs, curves.times_s,
+        self.timeline.set_curves(list(curves.labels), curves.probs, doc.curve_times(curves),
                                  source=doc.project.track(self._curve_track).name)
 
     # ------------------------------------------------------------------ commands

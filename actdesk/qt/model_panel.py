@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
 
 from actdesk.core.commands import AddLabel, AddModelTrack, AppendPredictions, Batch, Command
 from actdesk.errors import ActdeskError, PluginError
-from actdesk.qt.document import Curves, ProjectDocument, frame_times_array
+from actdesk.core.project import TrackScores
+from actdesk.qt.dialogs import log
+from actdesk.qt.document import ProjectDocument
 from actdesk.qt.model_run import RunStarted, RunUpdate, model_run
 from actdesk.qt.timeline import format_time
 from actdesk.qt.workers import Task
@@ -98,6 +100,9 @@ def load_catalogue(*, progress, should_stop) -> Catalogue:  # noqa: ARG001 - the
     return Catalogue(manager.models(), list(manager.load_errors), find_checkpoints(), name)
 
 
+SAVE_CURVES_EVERY_S = 60.0
+
+
 class ModelRunner(QObject):
     """Runs a model over one or more videos of the document, one Task at a time.
 
@@ -124,8 +129,8 @@ class ModelRunner(QObject):
         self._labels: tuple[str, ...] = ()
         self._centers: list[np.ndarray] = []
         self._probs: list[np.ndarray] = []
-        self._times = np.zeros(0, np.float64)
         self._last_curves = 0.0
+        self._last_saved = 0.0
 
     @property
     def running(self) -> bool:
@@ -153,10 +158,14 @@ class ModelRunner(QObject):
             self.task.cancel()
 
     def stop(self, ms: int = 10000) -> None:
-        """Cancel and wait up to ``ms`` for the run to end; a run still stuck after that ends on its own."""
+        """Cancel and wait up to ``ms`` for the run to end, store its curves and let go of the document
+        (it is about to close); a run still stuck after that ends on its own."""
         task = self.task
         self.cancel()
-        if task is not None and not task.wait(ms):
+        ended = task is None or task.wait(ms)
+        self._save_curves()
+        self.document = None  # late signals of the run then write nowhere
+        if not ended:
             self.task = None  # it ends on its own (workers keep it alive); its late signals are ignored
             self.runFinished.emit("cancelled")
 
@@ -168,7 +177,7 @@ class ModelRunner(QObject):
         p = self._params
         self._video_id, self._track_id = video_id, None
         self._centers, self._probs = [], []
-        self._times = frame_times_array(self.document.project, video_id)
+        self._last_saved = time.monotonic()
         task = Task(model_run, video.abs_path, p["checkpoint"], architecture=p["architecture"], device=p["device"],
                     stride=p["stride"], batch=p["batch"], name=f"label {video.name}")
         # Every signal names its task: one abandoned by stop() may still report after a new run began.
@@ -230,21 +239,32 @@ class ModelRunner(QObject):
         if item.final or now - self._last_curves > 0.5:
             self._last_curves = now
             self._publish_curves(item.frame_probs)
+        if not item.final and now - self._last_saved > SAVE_CURVES_EVERY_S:
+            self._last_saved = now
+            self._save_curves()
 
     def _publish_curves(self, frame_probs: np.ndarray | None) -> None:
         doc = self.document
         if doc is None or self._track_id is None:
             return
         if frame_probs is not None:
-            xs, probs = self._times[: len(frame_probs)], frame_probs
+            frames, probs = np.arange(len(frame_probs)), frame_probs
         elif self._centers:
-            centers = np.concatenate(self._centers)
+            frames = np.concatenate(self._centers)
             probs = np.concatenate(self._probs)
-            self._centers, self._probs = [centers], [probs]
-            xs = self._times[centers]
+            self._centers, self._probs = [frames], [probs]
         else:
             return
-        doc.set_curves(self._track_id, Curves(self._labels, xs, probs))
+        doc.set_curves(self._track_id, TrackScores(self._labels, frames, probs))
+
+    def _save_curves(self) -> None:
+        """Store the run's curves with its track: at its end and every minute (a crash keeps them)."""
+        if self.document is None or self._track_id is None:
+            return
+        try:
+            self.document.save_curves(self._track_id)
+        except ActdeskError as e:  # the track was undone meanwhile, or the model gave odd values
+            log.warning("the curves of track #%s are not stored: %s", self._track_id, e)
 
     def _on_failed(self, task: Task, error: BaseException, details: str) -> None:
         if task is not self.task:
@@ -262,6 +282,7 @@ class ModelRunner(QObject):
             return
         self.task = None
         task.wait()
+        self._save_curves()  # what arrived, however the run ended (segments are kept likewise)
         self.runFinished.emit(outcome)
         if outcome == "done":
             self._next_video()

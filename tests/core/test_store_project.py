@@ -290,7 +290,8 @@ def _broken_v2(db: sqlite3.Connection) -> None:
 
 def test_older_project_is_migrated_in_one_transaction(tmp_path, clip, monkeypatch, raw_rows):
     path = tmp_path / "p.actdesk"
-    with Project.create(path) as p:
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    with Project.create(path) as p:  # a schema-1 file
         p.add_video(clip)
         p.execute(AddLabel("walk"))
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, _broken_v2])
@@ -298,6 +299,7 @@ def test_older_project_is_migrated_in_one_transaction(tmp_path, clip, monkeypatc
         Project.open(path)
     assert raw_rows(path, "PRAGMA user_version") == [(1,)]
     assert raw_rows(path, "SELECT name FROM sqlite_master WHERE name = 'notes'") == []
+    monkeypatch.setattr(schema, "READABLE_FROM", 2)  # as if schema 2 changed what schema 1's tables mean
     with pytest.raises(ProjectError, match="older actdesk"):
         Project.open(path, readonly=True)
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS[:1], _add_notes_v2])

@@ -213,6 +213,10 @@ def test_label_command_writes_segments_scores_and_a_project_track(tmp_path, tiny
         stored = project.segments(track.id)
         assert [(s.start_frame, s.end_frame, s.label, s.status) for s in stored] == [
             (s.start_frame, s.end_frame, s.label, "pending") for s in segments]
+        curves = project.track_scores(track.id)  # the timeline's curves, for when the app opens it
+        assert curves.labels == ("idle", "walk", "wave")
+        np.testing.assert_array_equal(curves.frames, np.arange(FRAMES))
+        np.testing.assert_allclose(curves.probs, expected.frame_probs, atol=0.5 / 255 + 1e-6)
 
 
 def test_label_command_reports_a_bad_checkpoint_without_a_traceback(tmp_path, tiny_video, cli_plugins, capsys):

@@ -61,6 +61,45 @@ def test_a_run_streams_into_a_new_track_and_matches_the_engine(gui, qtbot, windo
     assert len(window.document.project.segments(model_tracks(window)[0].id)) == len(segments)
 
 
+def test_the_curves_are_stored_with_the_track_and_shown_when_the_project_reopens(gui, qtbot, window, project_path,
+                                                                                 tiny_checkpoint):
+    gui.open_project(window, project_path)
+    gui.choose_model(window, "qt-tiny", tiny_checkpoint)
+    seen = outcomes(window)
+    assert window.run_model(all_videos=False)
+    qtbot.waitUntil(lambda: seen == ["done"], timeout=120000)
+    (track,) = model_tracks(window)
+    shown = window.timeline.curves
+    names, probs = list(shown.names), np.array(shown.probs)
+    stored = window.document.project.track_scores(track.id)
+    assert list(stored.labels) == names and len(names) > 1
+    np.testing.assert_array_equal(stored.frames, np.arange(window.document.frame_count))
+    np.testing.assert_allclose(stored.probs, probs, atol=0.5 / 255 + 1e-6)
+
+    window.close_document()
+    assert window.timeline.curve_names() == []
+    gui.open_project(window, project_path)
+    assert window.timeline.curve_names() == names
+    np.testing.assert_allclose(window.timeline.curves.probs, probs, atol=0.5 / 255 + 1e-6)
+    np.testing.assert_allclose(window.timeline.curves.x, window.document.times_s)
+
+
+def test_a_cancelled_run_stores_the_curves_that_arrived(gui, qtbot, window, project_path, slow_checkpoint):
+    gui.open_project(window, project_path)
+    gui.choose_model(window, "qt-slow", slow_checkpoint)
+    seen = outcomes(window)
+    progress = []
+    window.runner.progressed.connect(lambda done, total, eta: progress.append((done, total)))
+    assert window.run_model(all_videos=False)
+    qtbot.waitUntil(lambda: any(done > 0 for done, _ in progress), timeout=60000)
+    window.act_cancel.trigger()
+    qtbot.waitUntil(lambda: seen == ["cancelled"], timeout=10000)
+    (track,) = model_tracks(window)
+    stored = window.document.project.track_scores(track.id)
+    assert stored is not None and 0 < len(stored.frames) < window.document.frame_count
+    assert stored.frames[0] >= 0 and np.all(np.diff(stored.frames) > 0)
+
+
 def test_cancel_stops_the_run_promptly_and_keeps_what_arrived(gui, qtbot, window, project_path, slow_checkpoint):
     gui.open_project(window, project_path)
     gui.choose_model(window, "qt-slow", slow_checkpoint)
