@@ -51,6 +51,28 @@ def test_a_project_from_a_newer_actdesk_is_refused_untouched(qtbot, window, proj
     assert project_path.read_bytes() == before
 
 
+def test_damaged_stored_curves_cost_only_the_curves(qtbot, window, project_path):
+    import numpy as np
+
+    from actdesk.core.commands import AddModelTrack
+    from actdesk.core.project import Project, TrackScores
+    from actdesk.core.segments import Segment
+
+    with Project.open(project_path) as project:
+        video = project.videos()[0]
+        run = AddModelTrack(video.id, "qt-tiny", None, [Segment(0, 10, "walk", confidence=0.9)],
+                            scores=TrackScores(("walk", "run"), np.arange(10), np.full((10, 2), 0.5)))
+        project.execute(run)
+        with project.transaction():
+            project.db.execute("UPDATE track_scores SET frames = x'0102'")
+    assert window.open_path(project_path)
+    assert not shown_boxes(window)  # a passing note, not a dialog
+    message = window.statusBar().currentMessage()
+    assert f"stored scores of track #{run.track_id} are unreadable" in message and "test.actdesk" in message
+    window.flush()
+    assert len(window.timeline.track(run.track_id)) == 1 and window.timeline.curve_names() == []
+
+
 def test_a_project_open_in_another_actdesk_is_refused(qtbot, window, project_path):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
