@@ -19,7 +19,11 @@ import os
 
 import pytest
 
-from videos import VideoFactory
+# Some test modules import actdesk.testing, others load it as a pytest plugin
+# (`pytest_plugins`): registered first, its assertions are rewritten however it comes.
+pytest.register_assert_rewrite("actdesk.testing")
+
+from videos import VideoFactory  # noqa: E402
 
 
 @pytest.fixture
