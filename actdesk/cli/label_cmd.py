@@ -86,14 +86,18 @@ def run(args: argparse.Namespace) -> int:
 
 def _add_to_project(project_path: Path, video: Path, result) -> None:
     """Add the segments, with the confidence curves they were cut from, as a new model track (one undoable
-    command)."""
+    command). The model's whole label set joins the project, in its order, as a run in the app does."""
     import numpy as np
 
-    from actdesk.core.commands import AddModelTrack
+    from actdesk.core.commands import AddLabel, AddModelTrack, Batch
     from actdesk.core.project import Project, TrackScores
 
     scores = TrackScores(result.labels, np.arange(len(result.frame_probs)), result.frame_probs)
+    model = result.settings["model"]
     with Project.open(project_path) as project:
         record = project.add_video(video)
-        project.execute(AddModelTrack(record.id, result.settings["model"], result.settings["checkpoint"],
-                                      result.segments, params=result.settings, scores=scores))
+        known = {label.name for label in project.labels()}
+        project.execute(Batch(f"Add {model} predictions", [
+            *(AddLabel(name) for name in result.labels if name not in known),
+            AddModelTrack(record.id, model, result.settings["checkpoint"], result.segments,
+                          params=result.settings, scores=scores)]))

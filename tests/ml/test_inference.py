@@ -213,6 +213,7 @@ def test_label_command_writes_segments_scores_and_a_project_track(tmp_path, tiny
         stored = project.segments(track.id)
         assert [(s.start_frame, s.end_frame, s.label, s.status) for s in stored] == [
             (s.start_frame, s.end_frame, s.label, "pending") for s in segments]
+        assert [label.name for label in project.labels()] == ["idle", "walk", "wave"]  # all, in model order
         curves = project.track_scores(track.id)  # the timeline's curves, for when the app opens it
         assert curves.labels == ("idle", "walk", "wave")
         np.testing.assert_array_equal(curves.frames, np.arange(FRAMES))
