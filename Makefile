@@ -27,7 +27,7 @@ test: setup
 test-fast: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow"
 
-# Training tests past CI's budget on a CPU (r3d-18's accuracy goal, c3d-attention's short schedule):
+# Training tests past CI's budget on a CPU (r3d-18's and r3d-34's accuracy goals, c3d-attention's short schedule):
 # `make test` skips them.
 test-long: setup
 	ACTDESK_LONG_TESTS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m long
