@@ -657,10 +657,7 @@ class AddModelTrack(Command):
             self._add = AddSegments(self.track_id, self.segments)
         self._add.do(project)
         if self._scores is not None:
-            problem = self._scores.problem(len(project.frame_times(self.video_id)))
-            if problem:
-                raise ActdeskError(f"the scores of {self.model} do not fit video #{self.video_id}: {problem}")
-            project._write_track_scores(self.track_id, self._scores)
+            project._write_track_scores(self._track, self._scores)
 
     def undo(self, project: Project) -> None:
         self._scores = project.track_scores(self.track_id)  # stored after do() by the run; deleted with the row

@@ -798,17 +798,18 @@ class Project:
         deleting it (undoing the run) deletes them, and redoing it restores them.
         """
         track = self.track(track_id)
+        with self.transaction():
+            self._write_track_scores(track, scores)
+
+    def _write_track_scores(self, track: Track, scores: TrackScores) -> None:
+        """Check that ``scores`` fit ``track`` (ProjectError if not) and store them, in the open transaction."""
         if track.kind != "model":
             raise ProjectError(f"{self.path}: track {track.name!r} is not a model track; only model runs have scores")
         problem = scores.problem(len(self.frame_times(track.video_id)))
         if problem:
             raise ProjectError(f"{self.path}: scores for track {track.name!r} refused: {problem}")
-        with self.transaction():
-            self._write_track_scores(track_id, scores)
-
-    def _write_track_scores(self, track_id: int, scores: TrackScores) -> None:
         self.db.execute("INSERT OR REPLACE INTO track_scores(track_id, labels, frames, levels) VALUES (?, ?, ?, ?)",
-                        (track_id, *scores.encode()))
+                        (track.id, *scores.encode()))
 
     # ------------------------------------------------------------ segments
 

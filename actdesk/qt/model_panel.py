@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from actdesk.core.commands import AddLabel, AddModelTrack, AppendPredictions, Batch, Command
-from actdesk.errors import ActdeskError, PluginError
 from actdesk.core.project import TrackScores
+from actdesk.errors import ActdeskError, PluginError
 from actdesk.qt.dialogs import log
 from actdesk.qt.document import ProjectDocument
 from actdesk.qt.model_run import RunStarted, RunUpdate, model_run

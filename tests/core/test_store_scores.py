@@ -9,7 +9,7 @@ from actdesk.core import schema
 from actdesk.core.commands import AddModelTrack, AppendPredictions
 from actdesk.core.project import Project, TrackScores
 from actdesk.core.segments import Segment
-from actdesk.errors import ActdeskError, ProjectError
+from actdesk.errors import ProjectError
 
 CLASSES = ("walk", "run", "jump")
 
@@ -97,7 +97,7 @@ def test_a_command_can_bring_its_scores_and_refuses_ones_that_do_not_fit(project
     track = model_run(project, scores=TrackScores(CLASSES, np.arange(60), probs))
     assert project.track_scores(track).labels == CLASSES
     before = snapshot(project)
-    with pytest.raises(ActdeskError, match="do not fit video"):
+    with pytest.raises(ProjectError, match="scores for track 'c3d \\(2\\)' refused: frame numbers"):
         model_run(project, scores=TrackScores(CLASSES, np.arange(61), softmax_rows(61)))
     assert snapshot(project) == before  # the whole command rolled back: no second track
 
