@@ -163,7 +163,8 @@ class ModelRunner(QObject):
         task = self.task
         self.cancel()
         ended = task is None or task.wait(ms)
-        self._save_curves()
+        if task is not None:  # a finished run stored its curves at its end
+            self._save_curves()
         self.document = None  # late signals of the run then write nowhere
         if not ended:
             self.task = None  # it ends on its own (workers keep it alive); its late signals are ignored
